@@ -1,0 +1,19 @@
+"""Test-suite guards: no network, no API keys, no real model requests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Any real model request inside the suite must fail loudly.
+os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
+os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+
+
+@pytest.fixture(autouse=True)
+def _no_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strip provider keys so nothing can reach a real provider by accident."""
+    for key in list(os.environ):
+        if key.endswith("_API_KEY") or key in {"OPENAI_API_BASE", "OPENAI_BASE_URL"}:
+            monkeypatch.delenv(key, raising=False)
