@@ -1,0 +1,94 @@
+"""The generated project's settings file: models per step, budgets, caps and the plan.
+
+One file a user edits without touching code; the workflow, the CLI and `estimate` all read it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .plan import Node
+
+
+class PriceOverride(BaseModel):
+    """A user-given price for a model the bundled price map does not know (or prices wrongly)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_mtok: float = Field(ge=0)
+    """US dollars per million prompt tokens."""
+    output_per_mtok: float = Field(ge=0)
+    """US dollars per million completion tokens (reasoning tokens are billed as output)."""
+
+
+class ModelChoice(BaseModel):
+    """Which model each step calls."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: str = "openai/gpt-4o-mini"
+    """litellm model string used by every step without its own entry."""
+    steps: dict[str, str] = Field(default_factory=dict)
+    """Per-step overrides, keyed by step name (small models for classify/validate steps)."""
+    api_base: str | None = None
+    """An OpenAI-compatible endpoint to send every call to, if not the provider's own."""
+
+    def for_step(self, step: str) -> str:
+        """The model a step calls."""
+        return self.steps.get(step, self.default)
+
+
+class LimitSettings(BaseModel):
+    """Hard per-run budgets; None means no limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_usd: float | None = Field(default=None, gt=0)
+    """Dollars one run may spend, reserved before every call."""
+    max_calls: int | None = Field(default=None, ge=1)
+    """Model calls (attempts included) one run may make."""
+    max_tokens: int | None = Field(default=None, ge=1)
+    """Prompt plus completion tokens one run may use."""
+
+
+class Settings(BaseModel):
+    """Everything about a generated workflow that is data rather than code."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(default=1, alias="schema")
+    """Format version of this file."""
+    name: str
+    """Project name."""
+    pattern: str
+    """The recommended (highest-rung) pattern id."""
+    plan: Node
+    """The composition tree; caps live in its nodes' params."""
+    models: ModelChoice = Field(default_factory=ModelChoice)
+    """Models per step."""
+    max_tokens: dict[str, int] = Field(default_factory=dict)
+    """Completion-token cap per step (what the budget reserves for each call)."""
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    """Per-run budgets."""
+    timeout_s: float = Field(default=60.0, gt=0)
+    """Per-call timeout in seconds."""
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    """Attempts per call for retryable errors (429, 408, 5xx, timeouts)."""
+    volume_per_day: int = Field(default=1000, ge=0)
+    """Requests per day, for projections."""
+    input_tokens: int = Field(default=500, ge=1)
+    """Assumed input size in tokens, for projections."""
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    """Price overrides per model string."""
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        """Read and validate a settings file."""
+        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+    def dump(self) -> str:
+        """The settings as the JSON text written to disk."""
+        return self.model_dump_json(by_alias=True, indent=2) + "\n"
