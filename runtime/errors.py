@@ -1,0 +1,115 @@
+"""The runtime's exceptions: one base class, stops (budgets and caps) and call failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkflowError(Exception):
+    """Base of every error the runtime raises on purpose."""
+
+
+class StoppedError(WorkflowError):
+    """A limit or cap stopped the run; `best` holds the best result so far (combinators fill it)."""
+
+    def __init__(self, reason: str, *, limit: str, value: float, would_reach: float) -> None:
+        super().__init__(f"stopped: {reason}")
+        self.reason = reason
+        """Readable cause, e.g. "max_usd=0.05 (would reach 0.061)"."""
+        self.limit = limit
+        """Name of the limit or cap, e.g. "max_usd" or "max_rounds"."""
+        self.value = value
+        """The limit's configured value."""
+        self.would_reach = would_reach
+        """What the run would have reached had it gone on."""
+        self.best: Any = None
+        """Best result so far; combinators set it as the exception passes through them."""
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.6g}"
+
+
+def stop_reason(limit: str, value: float, would_reach: float) -> str:
+    """The standard reason text: `max_usd=0.05 (would reach 0.061)`."""
+    return f"{limit}={_fmt(value)} (would reach {_fmt(would_reach)})"
+
+
+class BudgetExceeded(StoppedError):
+    """A call was refused because its worst case does not fit a per-run budget."""
+
+    def __init__(self, limit: str, value: float, would_reach: float) -> None:
+        super().__init__(
+            stop_reason(limit, value, would_reach),
+            limit=limit,
+            value=value,
+            would_reach=would_reach,
+        )
+
+
+class CapReached(StoppedError):
+    """A step cap (rounds, workers, steps, calls) stopped a loop."""
+
+    def __init__(self, limit: str, value: float, would_reach: float) -> None:
+        super().__init__(
+            stop_reason(limit, value, would_reach),
+            limit=limit,
+            value=value,
+            would_reach=would_reach,
+        )
+
+
+class UnknownPriceError(WorkflowError):
+    """A model has no known price, so a dollar budget cannot be enforced for it."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"no price known for model {model!r}, so the max_usd budget cannot be enforced; "
+            f'give one in settings.json: "prices": {{"{model}": '
+            '{"input_per_mtok": ..., "output_per_mtok": ...}}, or drop max_usd'
+        )
+        self.model = model
+        """The model string without a price."""
+
+
+class ModelRequestsDisabled(WorkflowError):
+    """A real model request was attempted while ALLOW_MODEL_REQUESTS is off (the test suite)."""
+
+    def __init__(self, model: str) -> None:
+        super().__init__(
+            f"real model request to {model!r} refused: model requests are disabled "
+            "(WFADVISE_ALLOW_MODEL_REQUESTS=0); use the simulated model"
+        )
+        self.model = model
+        """The model that would have been called."""
+
+
+class OutputValidationError(WorkflowError):
+    """The model's reply did not validate against the requested response model."""
+
+    def __init__(self, step: str, raw: str, summary: str) -> None:
+        super().__init__(f"step {step!r}: output did not match the schema: {summary}")
+        self.step = step
+        """Step path of the call."""
+        self.raw = raw
+        """The raw reply text, for a repair prompt."""
+        self.summary = summary
+        """Readable list of what was wrong, for a repair prompt."""
+
+
+class ModelCallError(WorkflowError):
+    """A model call failed for good (not retryable, or out of attempts)."""
+
+    def __init__(
+        self, step: str, model: str, message: str, *, status: int | None, attempts: int
+    ) -> None:
+        where = f"HTTP {status}" if status is not None else "error"
+        super().__init__(f"step {step!r} ({model}): {where} after {attempts} attempt(s): {message}")
+        self.step = step
+        """Step path of the call."""
+        self.model = model
+        """Model string."""
+        self.status = status
+        """HTTP status of the last failure, if any."""
+        self.attempts = attempts
+        """Attempts made."""
