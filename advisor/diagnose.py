@@ -1,0 +1,604 @@
+"""The escalation-ladder diagnosis: answers in, the simplest composition that fits out. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from runtime.calls import count_calls
+from runtime.catalog import DEFAULTS, PATTERNS, STEP_KINDS, rung, step_kinds
+from runtime.plan import PATTERN_IDS, Node, PatternId
+from runtime.settings import LimitSettings
+
+from .answers import Answers
+from .recommendation import CallsPerRequest, Params, Recommendation, Rejected
+
+_FALLBACK_NAMES = ("general", "other", "default", "misc", "unknown")
+
+
+@dataclass
+class _Built:
+    """A composition under construction, with the reasons and warnings collected on the way."""
+
+    tree: Node
+    """The composition."""
+    reasons: list[str] = field(default_factory=list)
+    """Why each part is there, tied to an answer."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user should know."""
+
+
+def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendation:
+    """Recommend the simplest composition for `answers` (or build the `override` pattern)."""
+    natural = _build(answers)
+    natural_pattern = primary_pattern(natural.tree)
+    built = natural
+    if override is not None and override != natural_pattern:
+        built = _build(force(answers, override))
+        built.reasons.insert(0, f"override: you picked {override} instead of {natural_pattern}")
+        built.warnings.append(_override_warning(answers, natural.tree, built.tree, override))
+    return _recommend(answers, built, natural_pattern, override)
+
+
+def primary_pattern(tree: Node) -> PatternId:
+    """The highest rung in the tree; on a tie, the outermost pattern."""
+    best = tree.pattern
+    for node in tree.walk():
+        if rung(node.pattern) > rung(best):
+            best = node.pattern
+    return best
+
+
+def uses(tree: Node) -> list[PatternId]:
+    """Every pattern in the tree, sorted; single-call only when it is the whole tree."""
+    found = {node.pattern for node in tree.walk()}
+    if found != {"single-call"}:
+        found.discard("single-call")
+    return sorted(found)
+
+
+# --- building the composition -------------------------------------------------------------
+
+
+def _build(answers: Answers) -> _Built:
+    if answers.flow == "unknown":
+        built = _agent(answers)
+    elif answers.flow == "depends-on-input":
+        built = _orchestrator(answers)
+    else:
+        built = _known_flow(answers)
+    if answers.mixed_difficulty:
+        _route_by_difficulty(built)
+    built.tree = _unique_steps(built.tree)
+    if built.tree.pattern == "single-call":
+        built.reasons.append(
+            f"flow: known, one step ({built.tree.name}) and nothing else — a single "
+            "well-prompted call is the whole workflow; climb the ladder only when it falls short"
+        )
+    _whiteboard_check(built)
+    _latency_check(answers, built)
+    return built
+
+
+def _known_flow(answers: Answers) -> _Built:
+    built = _Built(tree=_body(answers))
+    _explain_body(answers, built)
+    if answers.tools:
+        built.reasons.append(
+            f"tools: {', '.join(answers.tools)} — in a workflow your code calls them at fixed "
+            "points; no agent is needed to choose them"
+        )
+    if answers.needs_confidence:
+        _vote(answers, built)
+    _refine(answers, built)
+    if len(answers.categories) >= 2:
+        _route_by_category(answers, built)
+    elif answers.categories:
+        built.warnings.append(
+            f"categories: one category ({answers.categories[0]}) needs no routing; "
+            "list at least two kinds of input, or none"
+        )
+    return built
+
+
+def _body(answers: Answers) -> Node:
+    """Steps in order; independent subtasks side by side in the place of the first of them."""
+    subtasks = answers.independent_subtasks
+    links = [_call(step) for step in answers.steps if step not in subtasks]
+    if len(subtasks) >= 2:
+        section = Node(
+            pattern="parallel-sectioning",
+            name="parallel",
+            steps=["merge"] if answers.merge == "model" else [],
+            children=[_call(s) for s in subtasks],
+            params={
+                "branch_timeout_s": DEFAULTS.branch_timeout_s,
+                "concurrency": _concurrency(answers),
+            },
+        )
+        shared = [s for s in answers.steps if s in subtasks]
+        at = answers.steps.index(shared[0]) if shared else len(answers.steps)
+        links.insert(len([s for s in answers.steps[:at] if s not in subtasks]), section)
+    elif subtasks:
+        links.append(_call(subtasks[0]))
+    if not links:
+        links = [_call("answer")]
+    return (
+        links[0]
+        if len(links) == 1
+        else Node(pattern="prompt-chaining", name="chain", children=links)
+    )
+
+
+def _concurrency(answers: Answers) -> int:
+    return max(DEFAULTS.concurrency, len(answers.independent_subtasks))
+
+
+def _explain_body(answers: Answers, built: _Built) -> None:
+    steps, subtasks = answers.steps, answers.independent_subtasks
+    chain_steps = [s for s in steps if s not in subtasks]
+    if len(chain_steps) + (1 if len(subtasks) >= 2 else len(subtasks)) >= 2:
+        built.reasons.append(
+            f"steps: {', '.join(steps) or '(none)'} — a fixed sequence a person can draw, "
+            "so prompt-chaining runs them in order with checks between them"
+        )
+    if len(subtasks) >= 2:
+        merged = "a merge call joins them" if answers.merge == "model" else "code joins them"
+        built.reasons.append(
+            f"independent_subtasks: {', '.join(subtasks)} — they need none of each other's "
+            f"results, so parallel-sectioning runs them at once ({merged}): "
+            "the same calls as a chain, a fraction of the wait"
+        )
+    elif len(subtasks) == 1:
+        built.warnings.append(
+            f"independent_subtasks: one subtask ({subtasks[0]}) is just another step; "
+            "list at least two to run side by side"
+        )
+
+
+def _vote(answers: Answers, built: _Built) -> None:
+    if not answers.errors_are_random:
+        built.warnings.append(
+            "needs_confidence with errors_are_random: false — voting cannot fix systematic "
+            "errors (n votes repeat the same mistake), so no voting; improve the prompt or "
+            "context, try another model, or add an evaluator with criteria"
+        )
+        return
+    n, threshold = DEFAULTS.votes, DEFAULTS.vote_threshold
+    built.tree = Node(
+        pattern="parallel-voting",
+        name="vote",
+        children=[built.tree],
+        params={"n": n, "threshold": threshold},
+    )
+    built.reasons.append(
+        f"needs_confidence with random errors — parallel-voting runs the task {n} times; "
+        f"a majority of at least {threshold:.0%} wins, below it the answer is UNCERTAIN"
+    )
+
+
+def _refine(answers: Answers, built: _Built, *, inside: str = "the output") -> None:
+    if not (answers.refinement and answers.criteria):
+        built.warnings.extend(_criteria_warnings(answers))
+        return
+    built.tree = _evaluator(built.tree, answers.criteria)
+    built.reasons.append(
+        f"refinement with criteria ({', '.join(answers.criteria)}) — evaluator-optimizer "
+        f"critiques {inside} and revises it, at most {DEFAULTS.max_rounds} rounds"
+    )
+
+
+def _evaluator(generator: Node, criteria: list[str]) -> Node:
+    return Node(
+        pattern="evaluator-optimizer",
+        name="refine",
+        steps=["evaluate"],
+        children=[generator],
+        params={
+            "max_rounds": DEFAULTS.max_rounds,
+            "expected_rounds": DEFAULTS.expected_rounds,
+            "criteria": list(criteria),
+        },
+    )
+
+
+def _route_by_category(answers: Answers, built: _Built) -> None:
+    labels = answers.categories
+    fallback = _fallback(labels)
+    built.tree = Node(
+        pattern="routing",
+        name="route",
+        steps=["classify"],
+        children=[_for_label(built.tree, label) for label in labels],
+        params={"by": "category", "fallback": fallback},
+    )
+    built.reasons.append(
+        f"categories: {', '.join(labels)} — different kinds of input need different handling, "
+        f"so routing classifies each input first (unknown labels go to {fallback})"
+    )
+
+
+def _route_by_difficulty(built: _Built) -> None:
+    easy = _call("easy")
+    hard = _for_label(built.tree, "hard")
+    step = "classify_difficulty" if "classify" in built.tree.all_steps() else "classify"
+    built.tree = Node(
+        pattern="routing",
+        name="route",
+        steps=[step],
+        children=[easy, hard],
+        params={"by": "difficulty", "fallback": "hard"},
+    )
+    built.reasons.append(
+        "mixed_difficulty — routing by difficulty sends easy inputs to one call on a small "
+        "model and hard ones to the full workflow; unsure labels go to hard"
+    )
+
+
+def _orchestrator(answers: Answers) -> _Built:
+    types = answers.categories or ["worker"]
+    refine = answers.refinement and bool(answers.criteria)
+    workers = [_worker(t, answers.criteria) if refine else _call(t) for t in types]
+    tree = Node(
+        pattern="orchestrator-workers",
+        name="orchestrate",
+        steps=["plan", "synthesize"],
+        children=workers,
+        params={
+            "max_workers": DEFAULTS.max_workers,
+            "expected_workers": DEFAULTS.expected_workers,
+            "on_unknown": _fallback(types),
+        },
+    )
+    built = _Built(tree=tree)
+    built.reasons.append(
+        "flow: depends-on-input — the number and kind of subtasks depend on the input, so "
+        f"orchestrator-workers plans them per request (at most {DEFAULTS.max_workers} workers)"
+    )
+    if answers.categories:
+        built.reasons.append(
+            f"categories: {', '.join(types)} — each becomes a worker type the planner can assign"
+        )
+    if refine:
+        built.reasons.append(
+            f"refinement with criteria ({', '.join(answers.criteria)}) — an evaluator-optimizer "
+            f"inside each worker revises its result, at most {DEFAULTS.max_rounds} rounds"
+        )
+    else:
+        built.warnings.extend(_criteria_warnings(answers))
+    _ignored(answers, built, ("steps", "independent_subtasks", "needs_confidence"), "the planner")
+    return built
+
+
+def _worker(label: str, criteria: list[str]) -> Node:
+    return _for_label(_evaluator(_call("draft"), criteria), label)
+
+
+def _agent(answers: Answers) -> _Built:
+    tree = Node(
+        pattern="agent-loop",
+        name="agent",
+        steps=["agent"],
+        params={
+            "max_steps": DEFAULTS.max_steps,
+            "expected_steps": DEFAULTS.expected_steps,
+            "tools": list(answers.tools),
+        },
+    )
+    built = _Built(tree=tree)
+    built.reasons.append(
+        "flow: unknown — nobody can draw the steps before the run, so an agent-loop lets the "
+        f"model choose them, at most {DEFAULTS.max_steps} steps"
+    )
+    if answers.tools:
+        built.reasons.append(f"tools: {', '.join(answers.tools)} — what the agent may call")
+    else:
+        built.warnings.append(
+            "agent without tools: an agent acts through tools; without any it is a chat with "
+            "extra steps — list tools (e.g. tools: [search, read_file]) or reconsider flow"
+        )
+    _refine(answers, built, inside="the agent's answer")
+    _ignored(
+        answers,
+        built,
+        ("steps", "categories", "independent_subtasks", "needs_confidence"),
+        "the agent",
+    )
+    return built
+
+
+def _ignored(answers: Answers, built: _Built, keys: tuple[str, ...], who: str) -> None:
+    given = [k for k in keys if getattr(answers, k)]
+    if given:
+        built.warnings.append(
+            f"{', '.join(given)} ignored: with flow: {answers.flow}, {who} decides the path at "
+            "run time; if you can list the steps in advance, answer flow: known"
+        )
+
+
+def _criteria_warnings(answers: Answers) -> list[str]:
+    """Why no evaluator was added although the answers mention refinement or criteria."""
+    if answers.refinement and not answers.criteria:
+        return [
+            "refinement without criteria: an evaluator needs something to check, so none was "
+            "added; list criteria (e.g. criteria: [faithful, fluent]) to enable it"
+        ]
+    if answers.criteria and not answers.refinement:
+        return [
+            "criteria are given but refinement is false: nothing checks them; set "
+            "refinement: true to add an evaluator"
+        ]
+    return []
+
+
+# --- tree helpers -------------------------------------------------------------------------
+
+
+def _call(name: str) -> Node:
+    return Node(pattern="single-call", name=name, steps=[name])
+
+
+def _fallback(labels: list[str]) -> str:
+    for label in labels:
+        if label.lower() in _FALLBACK_NAMES:
+            return label
+    return labels[-1]
+
+
+def _for_label(node: Node, label: str) -> Node:
+    """`node` as the handler (or worker) for `label`: named for it, its steps prefixed by it."""
+    if node.pattern == "single-call":
+        return _call(label)
+    if node.pattern == "agent-loop":
+        return node.model_copy(update={"name": label, "steps": [label]})
+    return _prefixed(node, label).model_copy(update={"name": label})
+
+
+def _prefixed(node: Node, prefix: str) -> Node:
+    steps = [f"{prefix}_{s}" for s in node.steps]
+    children = [_prefixed(c, prefix) for c in node.children]
+    name = steps[0] if node.pattern == "single-call" else node.name
+    return node.model_copy(update={"name": name, "steps": steps, "children": children})
+
+
+def _unique_steps(tree: Node) -> Node:
+    """Rename repeated step names (`merge`, `merge_2`...) so every step has its own settings."""
+    seen: set[str] = set()
+
+    def fresh(step: str) -> str:
+        name, i = step, 2
+        while name.lower() in seen:
+            name, i = f"{step}_{i}", i + 1
+        seen.add(name.lower())
+        return name
+
+    def visit(node: Node) -> Node:
+        steps = [fresh(s) for s in node.steps]
+        update: dict[str, object] = {"steps": steps, "children": [visit(c) for c in node.children]}
+        if node.pattern == "single-call":
+            update["name"] = steps[0]
+        return node.model_copy(update=update)
+
+    return visit(tree)
+
+
+def _whiteboard_check(built: _Built) -> None:
+    depth, steps = built.tree.depth(), len(built.tree.all_steps())
+    if depth > DEFAULTS.whiteboard_depth or steps > DEFAULTS.whiteboard_steps:
+        built.warnings.append(
+            f"this composition is {depth} levels deep with {steps} model steps: too much to "
+            "draw on one whiteboard — consider splitting it into separate workflows or "
+            "dropping a layer"
+        )
+
+
+def _latency_check(answers: Answers, built: _Built) -> None:
+    path = count_calls(built.tree).critical_path
+    if answers.latency_sensitive and path > 3:
+        built.warnings.append(
+            f"latency_sensitive: a typical request waits for {path:g} calls one after another; "
+            "run independent steps in parallel or use a faster model where quality allows"
+        )
+
+
+# --- overrides ----------------------------------------------------------------------------
+
+
+def force(answers: Answers, target: PatternId) -> Answers:
+    """Answers rewritten so the diagnosis lands on `target` (for overrides and alternatives)."""
+    known = {"flow": "known", "refinement": False, "needs_confidence": False}
+    steps = answers.steps
+    subtasks = answers.independent_subtasks
+    update: dict[str, object]
+    if target == "agent-loop":
+        update = {"flow": "unknown"}
+    elif target == "orchestrator-workers":
+        update = {"flow": "depends-on-input", "categories": answers.categories or subtasks or steps}
+    elif target == "evaluator-optimizer":
+        update = {"flow": "known", "refinement": True, "criteria": answers.criteria or ["quality"]}
+    elif target == "parallel-voting":
+        update = {"flow": "known", "refinement": False}
+        update |= {"needs_confidence": True, "errors_are_random": True}
+    elif target == "parallel-sectioning":
+        update = dict(known)
+        if len(subtasks) < 2:
+            branches = steps if len(steps) >= 2 else ["part_a", "part_b"]
+            update |= {"independent_subtasks": branches, "steps": []}
+    elif target == "routing":
+        update = dict(known) | {"independent_subtasks": []}
+        update["mixed_difficulty"] = answers.mixed_difficulty or len(answers.categories) < 2
+    else:
+        update = dict(known) | {
+            "independent_subtasks": [],
+            "categories": [],
+            "mixed_difficulty": False,
+        }
+        if target == "prompt-chaining" and len(steps) < 2:
+            update["steps"] = [*(steps or ["draft"]), "review"]
+        elif target == "single-call":
+            update["steps"] = steps[:1]
+    return answers.model_copy(update=update)
+
+
+def _override_warning(answers: Answers, natural: Node, chosen: Node, target: PatternId) -> str:
+    was, now = count_calls(natural), count_calls(chosen)
+    base = primary_pattern(natural)
+    if rung(target) > rung(base):
+        risk = PATTERNS[target].failure_modes[0]
+        return (
+            f"override up the ladder: {target} instead of {base} adds calls "
+            f"({now.expected:g} expected vs {was.expected:g}, worst {now.worst} vs {was.worst}) "
+            f"and risk ({risk}) that your answers did not call for"
+        )
+    return (
+        f"override down the ladder: {target} instead of {base} drops what your answers asked "
+        f"for ({', '.join(uses(natural))}); check it still does the task"
+    )
+
+
+# --- the recommendation -------------------------------------------------------------------
+
+
+def _recommend(
+    answers: Answers, built: _Built, natural: PatternId, override: PatternId | None
+) -> Recommendation:
+    tree = built.tree
+    calls = count_calls(tree)
+    warnings = list(built.warnings)
+    params = _params(answers, tree, calls.worst, warnings)
+    return Recommendation(
+        pattern=primary_pattern(tree),
+        uses=uses(tree),
+        composition=tree,
+        reasons=built.reasons,
+        rejected=_rejected(answers, tree, natural, override),
+        warnings=warnings,
+        calls_per_request=_calls(tree),
+        params=params,
+        answers=answers,
+        override=override if override != natural else None,
+        natural_pattern=natural,
+    )
+
+
+def _calls(tree: Node) -> CallsPerRequest:
+    c = count_calls(tree)
+    return CallsPerRequest(expected=c.expected, worst=c.worst, critical_path=c.critical_path)
+
+
+def _params(answers: Answers, tree: Node, worst: int, warnings: list[str]) -> Params:
+    kinds = step_kinds(tree)
+    default = answers.models.get("default", DEFAULTS.default_model)
+    small_steps = {"easy"} if _difficulty_routed(tree) else set()
+    models = {}
+    for step, kind in kinds.items():
+        small = STEP_KINDS[kind].small_model or step in small_steps
+        models[step] = answers.models.get(
+            step, answers.models.get(kind, DEFAULTS.small_model if small else default)
+        )
+    known = {"default", *kinds, *kinds.values()}
+    for key in answers.models:
+        if key not in known:
+            warnings.append(
+                f"models: `{key}` names no step or step kind of this workflow; steps are "
+                f"{', '.join(kinds)}"
+            )
+    return Params(
+        default_model=default,
+        models=models,
+        step_kinds=dict(kinds),
+        max_tokens={step: STEP_KINDS[kind].max_tokens for step, kind in kinds.items()},
+        limits=LimitSettings(
+            max_usd=answers.budget_usd_per_request,
+            max_calls=worst * DEFAULTS.max_calls_factor,
+        ),
+    )
+
+
+def _difficulty_routed(tree: Node) -> bool:
+    return tree.pattern == "routing" and tree.params.get("by") == "difficulty"
+
+
+def _rejected(
+    answers: Answers, tree: Node, natural: PatternId, override: PatternId | None
+) -> list[Rejected]:
+    used = set(uses(tree))
+    top = rung(primary_pattern(tree))
+    now = count_calls(tree)
+    out = []
+    for pattern in PATTERN_IDS:
+        if pattern in used:
+            continue
+        why = _why_not(answers, pattern) if pattern != natural else _overridden(override)
+        alt = _build(force(answers, pattern)).tree
+        alt_calls = count_calls(alt)
+        if rung(pattern) > top:
+            why += _adds(pattern, alt_calls.expected - now.expected, alt_calls.worst - now.worst)
+        out.append(
+            Rejected(
+                pattern=pattern,
+                why=why,
+                calls_per_request=CallsPerRequest(
+                    expected=alt_calls.expected,
+                    worst=alt_calls.worst,
+                    critical_path=alt_calls.critical_path,
+                ),
+            )
+        )
+    return out
+
+
+def _adds(pattern: PatternId, expected: float, worst: int) -> str:
+    info = PATTERNS[pattern]
+    text = f"; it would add {expected:+g} calls expected ({worst:+d} worst)"
+    for mult in info.multipliers:
+        text += f", ~{mult.factor:g}x the tokens of {mult.baseline} for {mult.applies_to}"
+    if info.multipliers:
+        text += " (practitioner estimates)"
+    return text + f"; risk: {info.failure_modes[0]}"
+
+
+def _overridden(override: PatternId | None) -> str:
+    return f"what your answers lead to; you picked {override} instead"
+
+
+def _why_not(answers: Answers, pattern: PatternId) -> str:
+    flow = answers.flow
+    if pattern == "agent-loop":
+        return (
+            f"flow: {flow} — the path can be drawn or planned before the run; an agent "
+            "would choose it at run time, harder to test and audit"
+        )
+    if pattern == "orchestrator-workers":
+        if flow == "unknown":
+            return "flow: unknown — not even the kinds of subtask can be named in advance"
+        return (
+            "flow: known — the subtasks are the same for every input, so a planner would only "
+            "add calls and the risk of plan omissions"
+        )
+    if pattern == "evaluator-optimizer":
+        if answers.refinement and not answers.criteria:
+            return "refinement without criteria — an evaluator would have nothing to check"
+        return "refinement: false — the first draft is good enough; no critique loop needed"
+    if flow != "known":
+        return f"flow: {flow} — the steps are decided at run time, not drawn in advance"
+    return _why_not_known(answers, pattern)
+
+
+def _why_not_known(answers: Answers, pattern: PatternId) -> str:
+    if pattern == "parallel-voting":
+        if answers.needs_confidence:
+            return "errors_are_random: false — votes would repeat the same systematic mistake"
+        return "needs_confidence: false — one answer per input is enough"
+    if pattern == "parallel-sectioning":
+        n = len(answers.independent_subtasks)
+        entries = f"{n} entr{'y' if n == 1 else 'ies'}"
+        return f"independent_subtasks has {entries} — nothing to run side by side"
+    if pattern == "routing":
+        n = len(answers.categories)
+        return (
+            f"categories has {n} entr{'y' if n == 1 else 'ies'} and mixed_difficulty is false "
+            "— every input is handled the same way"
+        )
+    if pattern == "prompt-chaining":
+        return f"steps has {len(answers.steps)} entries — no fixed sequence of two or more to chain"
+    return "one call is not enough: your answers call for the parts listed in the reasons"
