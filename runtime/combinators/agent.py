@@ -1,0 +1,119 @@
+"""agent_loop: the model picks tool calls in a loop, at most max_steps model turns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..completion import ToolCall
+from ..errors import CapReached, StoppedError
+from .base import Step, named, note
+from .step import Message, Prompt, render
+from .tools import Tool, ToolArgumentError, toolset
+
+if TYPE_CHECKING:
+    from ..models import CallResult, Run
+
+
+@dataclass
+class AgentResult:
+    """The agent's final answer, or its last words when max_steps stopped it."""
+
+    output: Any
+    """The final answer (text or response model), else the last reply text (maybe empty)."""
+    steps: int
+    """Model turns taken."""
+    stopped_by: str | None
+    """The cap that ended the loop without an answer, e.g. "max_steps=8 (would reach 9)"."""
+    tool_calls: int = 0
+    """Tool calls made."""
+    messages: list[Message] = field(default_factory=list)
+    """The whole conversation, tool calls and results included."""
+
+    def __str__(self) -> str:
+        out = self.output
+        return out.model_dump_json(indent=2) if isinstance(out, BaseModel) else str(out)
+
+
+def agent_loop(
+    name: str,
+    tools: Sequence[Callable[..., Any] | Tool],
+    *,
+    max_steps: int,
+    prompt: Prompt = "{input}",
+    system: str | None = None,
+    response_model: type[BaseModel] | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+) -> Step:
+    """A step where model `name` calls `tools` until it answers, at most `max_steps` turns.
+
+    Tools are type-hinted functions (sync or async); their arguments are validated by a
+    pydantic model derived from the hints. An unknown tool, bad arguments or a tool error
+    goes back to the model as the tool's result, so it can correct itself.
+    """
+    if max_steps < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    table = toolset(tools)
+    schemas = [t.schema() for t in table.values()]
+
+    async def run_agent(run: Run, value: Any) -> AgentResult:
+        state = AgentResult(None, 0, None, messages=render(prompt, value, system))
+        try:
+            while state.steps < max_steps:
+                state.steps += 1
+                res: CallResult[Any] = await run.call(
+                    name,
+                    state.messages,
+                    response_model=response_model,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    tools=schemas,
+                )
+                if not res.tool_calls:
+                    state.output = res.output
+                    return state
+                state.output = res.text
+                await _use_tools(table, res, state)
+        except StoppedError as exc:
+            exc.best = exc.best if exc.best is not None else state
+            raise
+        return _capped(run, state, max_steps)
+
+    return named(name, run_agent)
+
+
+async def _use_tools(table: Mapping[str, Tool], res: CallResult[Any], state: AgentResult) -> None:
+    calls = res.tool_calls
+    parts = [c.as_message_part() for c in calls]
+    state.messages.append({"role": "assistant", "content": res.text or None, "tool_calls": parts})
+    for call in calls:
+        state.tool_calls += 1
+        reply = await _call_tool(table, call)
+        state.messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
+
+
+async def _call_tool(table: Mapping[str, Tool], call: ToolCall) -> str:
+    found = table.get(call.name)
+    if found is None:
+        note("tool-error", f"model called unknown tool {call.name!r}")
+        return f"error: unknown tool {call.name!r}; available tools: {', '.join(sorted(table))}"
+    try:
+        return await found.invoke(call.arguments_json)
+    except ToolArgumentError as exc:
+        note("tool-error", str(exc))
+        return f"error: {exc}; call it again with valid arguments"
+    except Exception as exc:  # a tool's own failure is information for the model, not a crash
+        note("tool-error", f"tool {call.name!r} raised {type(exc).__name__}: {exc}")
+        return f"error: tool {call.name!r} failed: {type(exc).__name__}: {exc}"
+
+
+def _capped(run: Run, state: AgentResult, max_steps: int) -> AgentResult:
+    cap = CapReached("max_steps", max_steps, max_steps + 1)
+    run.note_stop(cap)
+    note("cap", f"no final answer after {max_steps} model turns", cap=cap.reason)
+    state.stopped_by = cap.reason
+    return state

@@ -1,0 +1,51 @@
+"""execute: run a flow at the top level and say whether a budget or cap shaped the result."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import StoppedError
+from .base import Note, StepLike, as_step, collecting_notes
+
+if TYPE_CHECKING:
+    from ..models import Run, RunSummary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A flow's result: the output, or the best so far when a budget or cap stopped it."""
+
+    output: Any
+    """The flow's output; when `stopped_by` is set, the best result so far (None if none)."""
+    stopped_by: str | None
+    """The first limit or cap that stopped the run or capped a loop, e.g. "max_usd=0.05 (...)"."""
+    finished: bool
+    """False when a budget or cap raised through the flow (output is then the best so far)."""
+    summary: RunSummary
+    """Calls, tokens and dollars the run used."""
+    notes: list[Note] = field(default_factory=list)
+    """Visible events: fallbacks, skipped or dropped work, failed branches, caps hit."""
+
+    @property
+    def exit_code(self) -> int:
+        """CONTRACTS §4: 0 done, 3 stopped by a budget or cap (best result still printed)."""
+        return 3 if self.stopped_by else 0
+
+
+async def execute(flow: StepLike, run: Run, value: Any) -> Outcome:
+    """Run `flow` on `value`; a StoppedError becomes an Outcome holding the best so far."""
+    step = as_step(flow)
+    with collecting_notes() as notes:
+        try:
+            output = await step(run, value)
+        except StoppedError as exc:
+            run.note_stop(exc)
+            return Outcome(exc.best, exc.reason, False, run.summary(), list(notes))
+    return Outcome(output, run.summary().stopped_by, True, run.summary(), list(notes))
+
+
+def execute_sync(flow: StepLike, run: Run, value: Any) -> Outcome:
+    """`execute` for synchronous callers such as a CLI (not from inside an event loop)."""
+    return asyncio.run(execute(flow, run, value))

@@ -1,0 +1,87 @@
+"""Run named jobs at once, under a concurrency limit and a per-job timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import StoppedError
+
+Job = Callable[[], Awaitable[Any]]
+
+
+@dataclass
+class Gathered:
+    """What a fan-out produced: outputs by job, what is missing and why, and any stop."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Outputs of the jobs that finished, in job order."""
+    missing: dict[str, str] = field(default_factory=dict)
+    """Jobs without an output, with the reason (error, timeout, cancelled)."""
+    first_failure: str | None = None
+    """The first job that failed or timed out, if any."""
+    stopped: StoppedError | None = None
+    """A budget or cap stop raised inside a job; the caller re-raises it with its best."""
+    stopped_job: str | None = None
+    """Which job the stop came from."""
+
+
+async def fan_out(
+    jobs: Sequence[tuple[str, Job]],
+    *,
+    timeout_s: float | None,
+    concurrency: int,
+    fail_fast: bool,
+) -> Gathered:
+    """Run every job; one slow job never holds the others past its own timeout."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+    gate = asyncio.Semaphore(concurrency)
+
+    async def bounded(job: Job) -> Any:
+        async with gate:  # the timeout starts when the job gets a slot, not while it queues
+            if timeout_s is None:
+                return await job()
+            return await asyncio.wait_for(job(), timeout_s)
+
+    tasks: dict[asyncio.Future[Any], str] = {
+        asyncio.ensure_future(bounded(job)): key for key, job in jobs
+    }
+    got = Gathered()
+    pending: set[asyncio.Future[Any]] = set(tasks)
+    try:
+        while pending and got.stopped is None and not (fail_fast and got.first_failure):
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                _collect(got, tasks[task], task, timeout_s)
+    finally:
+        for task in pending:
+            task.cancel()
+            got.missing.setdefault(tasks[task], "cancelled")
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    order = [key for key, _ in jobs]
+    got.outputs = {k: got.outputs[k] for k in order if k in got.outputs}
+    got.missing = {k: got.missing[k] for k in order if k in got.missing}
+    return got
+
+
+def _collect(got: Gathered, key: str, task: asyncio.Future[Any], timeout_s: float | None) -> None:
+    exc = task.exception()
+    if exc is None:
+        got.outputs[key] = task.result()
+        return
+    if isinstance(exc, StoppedError):
+        got.missing[key] = f"stopped: {exc.reason}"
+        if got.stopped is None:
+            got.stopped, got.stopped_job = exc, key
+        return
+    if not isinstance(exc, Exception):
+        raise exc
+    if isinstance(exc, asyncio.TimeoutError) and timeout_s is not None:
+        got.missing[key] = f"timed out after {timeout_s:g}s"
+    else:
+        got.missing[key] = f"{type(exc).__name__}: {exc}"
+    got.first_failure = got.first_failure or key

@@ -1,0 +1,211 @@
+"""orchestrate: a planner's typed subtasks, capped, run by workers at once, then synthesized."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..caps import clamp_to_cap
+from ..errors import OutputValidationError, StoppedError
+from ..scope import scope
+from .base import Step, StepLike, as_step, named, note
+from .errors import PlanRejected
+from .fanout import fan_out
+from .parallel import OnFailure, _show, settle
+
+if TYPE_CHECKING:
+    from ..models import Run
+
+
+@dataclass(frozen=True)
+class Done:
+    """One subtask and its worker's output."""
+
+    kind: str
+    """The worker that ran it."""
+    subtask: Any
+    """The subtask as planned."""
+    output: Any
+    """The worker's output."""
+
+
+@dataclass
+class Work:
+    """Everything the workers produced, for the synthesis step (str() renders it for a prompt)."""
+
+    task: Any
+    """The orchestrator's input."""
+    done: list[Done] = field(default_factory=list)
+    """Subtasks that ran, with their outputs, in plan order."""
+    missing: dict[str, str] = field(default_factory=dict)
+    """Workers that produced nothing, and why."""
+    dropped: list[str] = field(default_factory=list)
+    """Planned subtasks not run (over max_workers, unknown type), with why."""
+
+    def __str__(self) -> str:
+        parts = [f"# Task\n{_show(self.task)}"]
+        parts += [f"## {d.kind}: {_show(d.subtask)}\n{_show(d.output)}" for d in self.done]
+        parts += [f"## {k}: (missing: {why})" for k, why in self.missing.items()]
+        return "\n\n".join(parts)
+
+
+def orchestrate(
+    planner: StepLike,
+    workers: Mapping[Any, StepLike],
+    *,
+    max_workers: int,
+    synthesize: StepLike | None = None,
+    on_unknown: str = "skip",
+    on_empty: StepLike | str = "fail",
+    branch_timeout_s: float | None = None,
+    concurrency: int | None = None,
+    on_failure: OnFailure = "fail",
+    name: str = "orchestrate",
+) -> Step:
+    """Plan subtasks, run at most `max_workers` of them at once, then synthesize the Work.
+
+    `workers` is keyed by subtask class (pydantic model) or by a subtask's `kind` field.
+    on_unknown: "skip" (noted), "fail" (PlanRejected) or a worker key to run it instead.
+    on_empty (no usable subtask, or a plan that never validated): "fail" (PlanRejected), or a
+    step run on the input whose output is returned instead.
+    """
+    if max_workers < 1:
+        raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+    table = {k: as_step(w) for k, w in workers.items()}
+    if on_unknown not in ("skip", "fail") and on_unknown not in table:
+        raise ValueError(f"on_unknown must be 'skip', 'fail' or a worker key, got {on_unknown!r}")
+    plan_step = as_step(planner)
+    merge = as_step(synthesize) if synthesize is not None else None
+    empty = None if on_empty == "fail" else as_step(on_empty)  # type: ignore[arg-type]
+
+    async def run_orchestrate(run: Run, value: Any) -> Any:
+        with scope(name):
+            subtasks, why = await _plan(plan_step, run, value)
+            work = Work(task=value)
+            jobs = _assign(subtasks, table, on_unknown, max_workers, work)
+            if not jobs:
+                return await _empty(empty, run, value, why or "the plan has no runnable subtask")
+            await _run_workers(run, jobs, work, branch_timeout_s, concurrency, on_failure)
+            if merge is None:
+                return work
+            try:
+                return await merge(run, work)
+            except StoppedError as exc:
+                exc.best = exc.best if exc.best is not None else work
+                raise
+
+    return named(name, run_orchestrate)
+
+
+async def _plan(planner: Step, run: Run, value: Any) -> tuple[list[Any], str | None]:
+    try:
+        plan = await planner(run, value)
+    except OutputValidationError as exc:
+        return [], f"the plan never validated ({exc.summary})"
+    items = plan_items(plan)
+    if items is None:
+        return [], f"the planner returned {type(plan).__name__}, not a list of subtasks"
+    return items, None
+
+
+def plan_items(plan: Any) -> list[Any] | None:
+    """The subtask list in a plan: the list itself, or a model's (only) list field."""
+    if isinstance(plan, list):
+        return plan
+    if isinstance(plan, BaseModel):
+        lists = [v for v in plan.__dict__.values() if isinstance(v, list)]
+        return lists[0] if len(lists) == 1 else None
+    return None
+
+
+def _assign(
+    subtasks: list[Any], table: Mapping[Any, Step], on_unknown: str, cap: int, work: Work
+) -> list[tuple[str, Step, Any]]:
+    jobs: list[tuple[str, Step, Any]] = []
+    for i, sub in enumerate(subtasks, 1):
+        kind = kind_of(sub, table) or (None if on_unknown in ("skip", "fail") else on_unknown)
+        if kind is None:
+            what = f"subtask {i} has unknown type {_type_name(sub)!r} (workers: {_keys(table)})"
+            if on_unknown == "fail":
+                raise PlanRejected(what)
+            note("skipped", f"{what}; skipped")
+            work.dropped.append(f"{i}: {what}")
+            continue
+        jobs.append((f"{_label(kind)}#{i}", table[kind], sub))
+    keep = clamp_to_cap("max_workers", cap, len(jobs))
+    for label, _, _ in jobs[keep:]:
+        work.dropped.append(f"{label}: over max_workers={cap}")
+    if len(jobs) > keep:
+        note("dropped", f"plan has {len(jobs)} subtasks; ran the first max_workers={cap}")
+    return jobs[:keep]
+
+
+def kind_of(subtask: Any, table: Mapping[Any, Step]) -> Any:
+    """The worker key for a subtask: its class (or a base class), else its `kind` field."""
+    for key in table:
+        if isinstance(key, type) and isinstance(subtask, key):
+            return key
+    kind = subtask.get("kind") if isinstance(subtask, Mapping) else getattr(subtask, "kind", None)
+    return kind if isinstance(kind, str) and kind in table else None
+
+
+async def _empty(fallback: Step | None, run: Run, value: Any, why: str) -> Any:
+    if fallback is None:
+        raise PlanRejected(why)
+    note("fallback", f"{why}; running the on_empty step instead")
+    with scope("on_empty"):
+        return await fallback(run, value)
+
+
+async def _run_workers(
+    run: Run,
+    jobs: list[tuple[str, Step, Any]],
+    work: Work,
+    timeout_s: float | None,
+    concurrency: int | None,
+    on_failure: OnFailure,
+) -> None:
+    def job(label: str, worker: Step, sub: Any) -> Any:
+        async def go() -> Any:
+            with scope(label):
+                return await worker(run, sub)
+
+        return go
+
+    got = await fan_out(
+        [(label, job(label, w, s)) for label, w, s in jobs],
+        timeout_s=timeout_s,
+        concurrency=concurrency or len(jobs),
+        fail_fast=on_failure == "fail",
+    )
+    by_label = {label: sub for label, _, sub in jobs}
+    try:
+        sections = settle(got, on_failure)
+    except StoppedError as exc:
+        _fill(work, exc.best.outputs, by_label)
+        work.missing = dict(got.missing)
+        exc.best = work
+        raise
+    _fill(work, sections.outputs, by_label)
+    work.missing = sections.missing
+
+
+def _fill(work: Work, outputs: Mapping[str, Any], subtasks: Mapping[str, Any]) -> None:
+    for label, out in outputs.items():
+        work.done.append(Done(label.rsplit("#", 1)[0], subtasks[label], out))
+
+
+def _label(key: Any) -> str:
+    return key.__name__ if isinstance(key, type) else str(key)
+
+
+def _type_name(sub: Any) -> str:
+    kind = sub.get("kind") if isinstance(sub, Mapping) else getattr(sub, "kind", None)
+    return str(kind) if kind is not None else type(sub).__name__
+
+
+def _keys(table: Mapping[Any, Step]) -> list[str]:
+    return sorted(_label(k) for k in table)

@@ -1,0 +1,147 @@
+"""refine (evaluator-optimizer): generate, evaluate, revise, at most max_rounds evaluations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..errors import CapReached, StoppedError
+from ..scope import scope
+from .base import Step, StepLike, as_step, named, note
+from .parallel import _show
+
+if TYPE_CHECKING:
+    from ..models import Run
+
+
+class Verdict(BaseModel):
+    """An evaluator's structured judgement of one draft."""
+
+    approved: bool
+    """True when the draft meets every criterion."""
+    feedback: str = ""
+    """Specific, actionable critique for the next revision."""
+    score: float | None = None
+    """Optional quality score; when given, the best-scored draft is kept."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What evaluate and revise receive: the task, the current draft and the last feedback."""
+
+    task: Any
+    """The refine step's input."""
+    draft: Any
+    """The draft under review."""
+    round: int
+    """Evaluation round, from 1."""
+    feedback: str = ""
+    """The evaluator's feedback on this draft (empty when evaluating it)."""
+
+    def __str__(self) -> str:
+        text = f"# Task\n{_show(self.task)}\n\n# Draft\n{_show(self.draft)}"
+        return text + (f"\n\n# Feedback\n{self.feedback}" if self.feedback else "")
+
+
+@dataclass(frozen=True)
+class Refined:
+    """The refine result: the approved draft, or the best one when the cap was hit."""
+
+    output: Any
+    """The approved draft, else the best draft so far."""
+    approved: bool
+    """Whether the evaluator approved `output`."""
+    rounds: int
+    """Evaluations made."""
+    stopped_by: str | None
+    """The cap that ended the loop unapproved, e.g. "max_rounds=3 (would reach 4)"."""
+    feedback: str = ""
+    """The evaluator's last feedback."""
+
+    def __str__(self) -> str:
+        return _show(self.output)
+
+
+def refine(
+    generate: StepLike,
+    evaluate: StepLike,
+    revise: StepLike | None = None,
+    *,
+    max_rounds: int,
+    name: str = "refine",
+) -> Step:
+    """Generate a draft, then evaluate and revise it until approved or `max_rounds` evaluations.
+
+    `evaluate` gets a Draft and returns a Verdict (model step or code check; a bool or any object
+    with `approved`/`feedback` also works). `revise` gets the Draft with feedback; without it,
+    `generate` is called again with that Draft. Worst case 2 x max_rounds steps.
+    """
+    if max_rounds < 1:
+        raise ValueError(f"max_rounds must be >= 1, got {max_rounds}")
+    gen, judge = as_step(generate), as_step(evaluate)
+    fix = as_step(revise) if revise is not None else gen
+
+    async def run_refine(run: Run, value: Any) -> Refined:
+        best: _Best = _Best()
+        with scope(name):
+            try:
+                return await _loop(run, value, gen, judge, fix, max_rounds, best)
+            except StoppedError as exc:
+                exc.best = best.draft if best.has else exc.best
+                raise
+
+    return named(name, run_refine)
+
+
+class _Best:
+    """The best evaluated draft so far."""
+
+    def __init__(self) -> None:
+        self.has = False
+        self.draft: Any = None
+        self.score: float | None = None
+
+    def offer(self, draft: Any, verdict: Verdict) -> None:
+        better = verdict.score is None or self.score is None or verdict.score >= self.score
+        if not self.has or better:
+            self.has, self.draft, self.score = True, draft, verdict.score
+
+
+async def _loop(
+    run: Run, value: Any, gen: Step, judge: Step, fix: Step, max_rounds: int, best: _Best
+) -> Refined:
+    draft = await gen(run, value)
+    feedback = ""
+    for n in range(1, max_rounds + 1):
+        verdict = as_verdict(await judge(run, Draft(value, draft, n)))
+        best.offer(draft, verdict)
+        feedback = verdict.feedback
+        if verdict.approved:
+            return Refined(draft, True, n, None, feedback)
+        if n < max_rounds:  # revise only when another evaluation can judge the revision
+            draft = await fix(run, Draft(value, draft, n, feedback))
+    cap = CapReached("max_rounds", max_rounds, max_rounds + 1)
+    run.note_stop(cap)  # the run's summary says a cap shaped this result
+    reason = cap.reason
+    note("cap", f"not approved after {max_rounds} rounds; returning the best draft", cap=reason)
+    return Refined(best.draft, False, max_rounds, reason, feedback)
+
+
+def as_verdict(raw: Any) -> Verdict:
+    """An evaluator's output as a Verdict: a Verdict, a bool, or an object with `approved`."""
+    if isinstance(raw, Verdict):
+        return raw
+    if isinstance(raw, bool):
+        return Verdict(approved=raw, feedback="" if raw else "the check failed")
+    if isinstance(raw, tuple) and len(raw) == 2:
+        return Verdict(approved=bool(raw[0]), feedback=str(raw[1]))
+    if hasattr(raw, "approved"):
+        score = getattr(raw, "score", None)
+        return Verdict(
+            approved=bool(raw.approved),
+            feedback=str(getattr(raw, "feedback", "") or ""),
+            score=float(score) if isinstance(score, (int, float)) else None,
+        )
+    raise TypeError(f"evaluator returned {type(raw).__name__}; return a Verdict or a bool")

@@ -1,0 +1,110 @@
+"""llm: a model-call step, with structured output repaired from its validation errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from pydantic import BaseModel
+
+from ..errors import OutputValidationError
+from .base import Step, named
+
+if TYPE_CHECKING:
+    from ..models import Run
+
+Message: TypeAlias = Mapping[str, Any]
+Prompt: TypeAlias = "str | Callable[[Any], str | Sequence[Message]]"
+"""A template where `{input}` is replaced by the input's text, or a function of the input
+returning the user message text or the whole message list."""
+
+MAX_REPAIRS = 3
+"""Repair attempts after the first reply fails validation (the output validation chain)."""
+
+_TEMPERATURE: ContextVar[float | None] = ContextVar("wfadvise_temperature", default=None)
+
+REPAIR_PROMPT = (
+    "Your reply did not match the required JSON schema: {errors}\n"
+    "Reply again with only a JSON object that matches the schema."
+)
+
+
+def llm(
+    name: str,
+    prompt: Prompt = "{input}",
+    *,
+    response_model: type[BaseModel] | None = None,
+    system: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    max_repairs: int = MAX_REPAIRS,
+) -> Step:
+    """A step that makes one model call named `name` (its model and trace entry use the name).
+
+    With a `response_model`, the output is the validated object; a reply that fails validation
+    is sent back with its errors, at most `max_repairs` times, then OutputValidationError.
+    """
+    if not 0 <= max_repairs <= MAX_REPAIRS:
+        raise ValueError(f"max_repairs must be between 0 and {MAX_REPAIRS}, got {max_repairs}")
+
+    async def call_model(run: Run, value: Any) -> Any:
+        messages = render(prompt, value, system)
+        temp = _TEMPERATURE.get()
+        for repair in range(max_repairs + 1):
+            try:
+                res = await run.call(
+                    name,
+                    messages,
+                    response_model=response_model,
+                    max_tokens=max_tokens,
+                    temperature=temperature if temp is None else temp,
+                )
+                return res.output
+            except OutputValidationError as exc:
+                if repair == max_repairs:
+                    raise
+                messages = [*messages, *repair_messages(exc)]
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    return named(name, call_model)
+
+
+def render(prompt: Prompt, value: Any, system: str | None = None) -> list[Message]:
+    """The chat messages for a prompt and an input."""
+    made: str | Sequence[Message] = (
+        prompt.replace("{input}", as_text(value)) if isinstance(prompt, str) else prompt(value)
+    )
+    head: list[Message] = [{"role": "system", "content": system}] if system else []
+    if isinstance(made, str):
+        return [*head, {"role": "user", "content": made}]
+    return [*head, *made]
+
+
+def as_text(value: Any) -> str:
+    """An input as prompt text: models as JSON, everything else by str()."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json(indent=2)
+    return str(value)
+
+
+def repair_messages(exc: OutputValidationError) -> list[Message]:
+    """The assistant's invalid reply and a user turn listing what was wrong."""
+    return [
+        {"role": "assistant", "content": exc.raw},
+        {"role": "user", "content": REPAIR_PROMPT.format(errors=exc.summary)},
+    ]
+
+
+@contextlib.contextmanager
+def sampling_temperature(value: float | None) -> Iterator[None]:
+    """Model steps inside the block sample at `value` (vote uses it for its n runs)."""
+    if value is None:
+        yield
+        return
+    token = _TEMPERATURE.set(value)
+    try:
+        yield
+    finally:
+        _TEMPERATURE.reset(token)

@@ -1,0 +1,122 @@
+"""vote: the same task n times at once, aggregated by majority with a threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from pydantic import BaseModel
+
+from ..scope import scope
+from .base import Step, StepLike, as_step, named, note
+from .fanout import Gathered, fan_out
+from .step import sampling_temperature
+
+if TYPE_CHECKING:
+    from ..models import Run
+
+UNCERTAIN: Final = "UNCERTAIN"
+"""The answer when no output reaches the threshold: a refusal to guess."""
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """The majority answer (or UNCERTAIN) and how strongly the votes agreed."""
+
+    answer: Any
+    """The winning output, or UNCERTAIN below the threshold or on a tie."""
+    agreement: float
+    """Votes for the leading answer divided by n (failed votes count against it)."""
+    votes: int
+    """Votes for the leading answer."""
+    n: int
+    """Votes asked for."""
+    tally: dict[str, int]
+    """Votes per distinct answer key, most first."""
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the threshold was not met."""
+        return self.answer is UNCERTAIN
+
+    def __str__(self) -> str:
+        return str(self.answer)
+
+
+def vote(
+    task: StepLike,
+    *,
+    n: int,
+    threshold: float,
+    temperature: float | None = None,
+    key: Callable[[Any], Hashable] | None = None,
+    branch_timeout_s: float | None = None,
+    concurrency: int | None = None,
+    name: str = "vote",
+) -> Step:
+    """Run `task` n times (model steps at `temperature`) and return a VoteResult.
+
+    The answer is the output whose `key` (default: whitespace- and case-normalised text) has
+    strictly the most votes and at least `threshold` of all n; otherwise UNCERTAIN. A failed or
+    timed-out vote is a vote for nothing.
+    """
+    if n < 1:
+        raise ValueError(f"vote needs n >= 1, got {n}")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold is a share of the n votes in (0, 1], got {threshold}")
+    step = as_step(task)
+    keyfn = key or default_key
+
+    async def run_vote(run: Run, value: Any) -> VoteResult:
+        with scope(name), sampling_temperature(temperature):
+            jobs = [(str(i + 1), _ballot(run, str(i + 1), step, value)) for i in range(n)]
+            got = await fan_out(
+                jobs, timeout_s=branch_timeout_s, concurrency=concurrency or n, fail_fast=False
+            )
+            result = count(list(got.outputs.values()), n, threshold, keyfn)
+            _report(got, result, threshold)
+            return result
+
+    return named(name, run_vote)
+
+
+def _ballot(run: Run, label: str, step: Step, value: Any) -> Any:
+    async def job() -> Any:
+        with scope(label):
+            return await step(run, value)
+
+    return job
+
+
+def _report(got: Gathered, result: VoteResult, threshold: float) -> None:
+    if got.stopped is not None:
+        got.stopped.best = result  # the tally of the votes that came in
+        raise got.stopped
+    for label, why in got.missing.items():
+        note("failed", f"vote {label} has no output ({why})")
+    if result.uncertain:
+        note("uncertain", f"agreement {result.agreement:.2f} below threshold {threshold}")
+
+
+def count(
+    outputs: list[Any], n: int, threshold: float, key: Callable[[Any], Hashable]
+) -> VoteResult:
+    """Tally outputs by key; the leader wins only alone at the top and at >= threshold of n."""
+    groups: dict[Hashable, list[Any]] = {}
+    for out in outputs:
+        groups.setdefault(key(out), []).append(out)
+    ranked = sorted(groups.values(), key=len, reverse=True)
+    tally = {str(key(g[0])): len(g) for g in ranked}
+    top = len(ranked[0]) if ranked else 0
+    tied = len(ranked) > 1 and len(ranked[1]) == top
+    won = ranked and not tied and top / n >= threshold
+    answer = ranked[0][0] if won else UNCERTAIN
+    return VoteResult(answer=answer, agreement=top / n, votes=top, n=n, tally=tally)
+
+
+def default_key(output: Any) -> Hashable:
+    """Outputs that differ only in case or whitespace count as the same answer."""
+    if isinstance(output, BaseModel):
+        return output.model_dump_json()
+    return " ".join(str(output).split()).casefold()
