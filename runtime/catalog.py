@@ -221,9 +221,9 @@ _PATTERN_LIST: tuple[PatternInfo, ...] = (
             "a slow or failed branch holds the merge hostage (hence per-branch timeouts)",
             "a merge step that drops or contradicts a branch's findings",
         ),
-        diagram="        ┌─▶ [branch A] ─┐\n"
+        diagram="       ┌─▶ [branch A] ─┐\n"
         "input ─┼─▶ [branch B] ─┼─▶ [merge] ─▶ output\n"
-        "        └─▶ [branch C] ─┘",
+        "       └─▶ [branch C] ─┘",
     ),
     PatternInfo(
         id="parallel-voting",
@@ -246,9 +246,9 @@ _PATTERN_LIST: tuple[PatternInfo, ...] = (
             "systematic errors that voting cannot fix: a shared blind spot wins every vote",
             "n times the cost for no gain when answers never disagree",
         ),
-        diagram="        ┌─▶ [task] ─┐\n"
+        diagram="       ┌─▶ [task] ─┐\n"
         "input ─┼─▶ [task] ─┼─▶ majority ≥ threshold ─▶ answer | UNCERTAIN\n"
-        "        └─▶ [task] ─┘",
+        "       └─▶ [task] ─┘",
     ),
     PatternInfo(
         id="orchestrator-workers",
@@ -325,11 +325,11 @@ _PATTERN_LIST: tuple[PatternInfo, ...] = (
             "prompt size growing with every step, so cost grows faster than the step count",
         ),
         multipliers=(_AGENT_X, _MULTI_AGENT_X),
-        diagram="input ─▶ [model] ─▶ tool call? ─yes─▶ [tool] ─┐\n"
-        "            ▲            │ no                  │\n"
-        "            │            ▼                     │\n"
-        "            │         output                   │\n"
-        "            └─────── result (step < max_steps) ┘",
+        diagram="input ─▶ [model] ─▶ tool call? ─yes─▶ [tool]\n"
+        "            ▲           │ no               │\n"
+        "            │           ▼                  │\n"
+        "            │        output                │\n"
+        "            └──── tool result (step < max_steps)",
     ),
 )
 

@@ -1,0 +1,79 @@
+"""Where a recommendation comes from: an answers file, or the interview in a terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from runtime.catalog import rung
+from runtime.plan import PATTERN_IDS
+
+from .answers import Answers, load_answers
+from .diagnose import diagnose
+from .display import show_recommendation
+from .errors import UserError
+from .interview import Asker, Choice, Question, questionary_asker, run_questions
+from .recommendation import Recommendation
+
+NO_TERMINAL = (
+    "no answers to work from: stdin is not a terminal, so there is no interview; pass "
+    "--answers FILE (YAML or JSON; see examples/ for one per pattern)"
+)
+ACCEPT = "accept"
+
+
+def obtain(
+    answers_path: Path | None,
+    *,
+    stdin_is_tty: bool | None = None,
+    ask: Asker | None = None,
+    console: Console | None = None,
+) -> Recommendation:
+    """The recommendation from `answers_path`; else from the interview if stdin is a terminal."""
+    if answers_path is not None:
+        return diagnose(load_answers(answers_path))
+    tty = sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty
+    if not tty:
+        raise UserError(NO_TERMINAL)
+    return interview(ask or questionary_asker(), console or Console())
+
+
+def interview(ask: Asker, console: Console) -> Recommendation:
+    """Ask the questions, show the recommendation, and let the user accept or pick another."""
+    answers = run_questions(ask)
+    rec = diagnose(answers)
+    while True:
+        console.print()
+        show_recommendation(rec, console)
+        choice = ask(decision_question(answers, rec))
+        if choice == ACCEPT:
+            return rec
+        rec = diagnose(answers, override=choice)  # type: ignore[arg-type]
+
+
+def decision_question(answers: Answers, rec: Recommendation) -> Question:
+    """Accept the shown pattern, or pick another; each option says what it costs in calls."""
+    now = rec.calls_per_request
+    choices = [Choice(value=ACCEPT, title=f"Accept {rec.pattern}")]
+    for pattern in PATTERN_IDS:
+        if pattern == rec.pattern:
+            continue
+        alt = diagnose(answers, override=pattern).calls_per_request
+        delta = alt.expected - now.expected
+        label = "recommended" if pattern == rec.natural_pattern else f"rung {rung(pattern)}"
+        choices.append(
+            Choice(
+                value=pattern,
+                title=f"{pattern} ({label}): {alt.expected:g} calls expected ({delta:+g}), "
+                f"worst {alt.worst} ({alt.worst - now.worst:+d})",
+            )
+        )
+    return Question(
+        key="decision",
+        kind="select",
+        message="Use this pattern, or look at another?",
+        default=ACCEPT,
+        choices=tuple(choices),
+    )
