@@ -1,0 +1,177 @@
+"""How each pattern moves tokens: what every model call's prompt carries, per pattern.
+
+Mirrors how the combinators build prompts (`runtime/combinators/`): a step's prompt is its own
+text with the input substituted; a chain feeds each output to the next step; a router's
+handler and every parallel branch get the original input; a model merge gets every branch's
+output; refine re-sends the draft and the critique each round; an agent re-sends the whole
+conversation (its replies and the tool results) every turn. Counts match `calls.step_calls`.
+"""
+
+from __future__ import annotations
+
+from .costmodel import (
+    MESSAGE_TOKENS,
+    Context,
+    Cost,
+    Flow,
+    Size,
+    alongside,
+    call,
+    ceil_int,
+    either,
+    loop_counts,
+    repeat_growing,
+    scale,
+    split,
+    then,
+)
+from .plan import Node
+
+SECTION_HEADER_TOKENS = 8
+"""`## name` and blank lines around each branch's output in a merge prompt."""
+JSON_TEXT_FACTOR = 2.0
+"""A structured output is re-sent as indented JSON: at most this many times its reply tokens."""
+
+
+class Unbounded(ValueError):
+    """A worst case that the caps alone cannot bound (only the run's own limits can)."""
+
+
+def walk(ctx: Context, node: Node, inp: Size) -> Flow:
+    """The output size and per-execution cost of `node` on an input of `inp` tokens."""
+    kind = node.pattern
+    if kind == "single-call":
+        return _handoff(ctx, node.steps[0], call(ctx, node.steps[0], inp))
+    if kind == "prompt-chaining":
+        return _chain(ctx, node, inp)
+    if kind == "routing":
+        return _route(ctx, node, inp)
+    if kind == "parallel-sectioning":
+        return _sections(ctx, node, inp)
+    if kind == "parallel-voting":
+        return _vote(ctx, node, inp)
+    if kind == "orchestrator-workers":
+        return _orchestrate(ctx, node, inp)
+    if kind == "evaluator-optimizer":
+        return _refine(ctx, node, inp)
+    return _agent(ctx, node, inp)
+
+
+def _handoff(ctx: Context, step: str, flow: Flow) -> Flow:
+    """A structured reply travels on as indented JSON, which may take more tokens than it did."""
+    if not ctx.facts[step].structured:
+        return flow
+    return Flow(Size(flow.out.exp, flow.out.worst * JSON_TEXT_FACTOR), flow.cost)
+
+
+def _chain(ctx: Context, node: Node, inp: Size) -> Flow:
+    cost, size = Cost(), inp
+    for child in node.children:
+        flow = walk(ctx, child, size)
+        cost, size = then(cost, flow.cost), flow.out
+    return Flow(size, cost)
+
+
+def _route(ctx: Context, node: Node, inp: Size) -> Flow:
+    classify = call(ctx, node.steps[0], inp)
+    handlers = [walk(ctx, child, inp) for child in node.children]
+    weights = list(ctx.weights.get(node.name, [1.0 / len(handlers)] * len(handlers)))
+    chosen = either([h.cost for h in handlers], weights)
+    out = Size(
+        sum(w * h.out.exp for w, h in zip(weights, handlers, strict=True)),
+        max(h.out.worst for h in handlers),
+    )
+    return Flow(out, then(classify.cost, chosen))
+
+
+def _sections(ctx: Context, node: Node, inp: Size) -> Flow:
+    branches = [walk(ctx, child, inp) for child in node.children]
+    cost = alongside([b.cost for b in branches])
+    joined = Size(0.0, 0.0)
+    for branch, child in zip(branches, node.children, strict=True):
+        header = SECTION_HEADER_TOKENS + len(child.name)
+        joined = joined + branch.out + Size(header, header)
+    if not node.steps:
+        return Flow(joined, cost)
+    merge = _handoff(ctx, node.steps[0], call(ctx, node.steps[0], joined))
+    return Flow(merge.out, then(cost, merge.cost))
+
+
+def _vote(ctx: Context, node: Node, inp: Size) -> Flow:
+    n = _int_param(node, "n")
+    task = walk(ctx, node.children[0], inp)
+    cost = alongside([task.cost] * n)
+    return Flow(task.out, cost)
+
+
+def _orchestrate(ctx: Context, node: Node, inp: Size) -> Flow:
+    """Plan, run the planned subtasks on typed workers at once, synthesize their results."""
+    exp_n, worst_n = loop_counts(ctx, node, "expected_workers", "max_workers")
+    plan_step, synth_step = node.steps[0], node.steps[1]
+    plan = _handoff(ctx, plan_step, call(ctx, plan_step, inp))
+    # A worker sees its subtask (at worst the whole plan) and the original input.
+    task = Size(plan.out.exp / max(exp_n, 1.0), plan.out.worst) + inp
+    workers = [walk(ctx, child, task) for child in node.children]
+    k = len(workers)
+    # Expected: subtasks spread evenly over the types; worst: every subtask of the dearest type.
+    pool = split(
+        alongside([scale(w.cost, exp_n / k, 0.0) for w in workers]),
+        either([scale(w.cost, 0.0, worst_n) for w in workers], [0.0] * k),
+    )
+    busy = min(exp_n, 1.0)  # workers run at once: the wait is one worker's, if any runs
+    pool.latency_s = busy * sum(w.cost.latency_s for w in workers) / k
+    pool.critical_calls = busy * sum(w.cost.critical_calls for w in workers) / k
+    results = Size(
+        exp_n * (sum(w.out.exp for w in workers) / k + SECTION_HEADER_TOKENS),
+        worst_n * (max(w.out.worst for w in workers) + SECTION_HEADER_TOKENS),
+    )
+    synth = _handoff(ctx, synth_step, call(ctx, synth_step, inp + results))
+    return Flow(synth.out, then(then(plan.cost, pool), synth.cost))
+
+
+def _refine(ctx: Context, node: Node, inp: Size) -> Flow:
+    """Generate; then each round evaluate the draft and revise it with the critique."""
+    exp_r, worst_r = loop_counts(ctx, node, "expected_rounds", "max_rounds")
+    evaluate, generator = node.steps[0], node.children[0]
+    first = walk(ctx, generator, inp)
+    draft = first.out
+
+    def one_round(_: int) -> Flow:
+        review = _handoff(ctx, evaluate, call(ctx, evaluate, inp + draft))
+        revise = walk(ctx, generator, inp + draft + review.out + Size(MESSAGE_TOKENS, 16))
+        return Flow(revise.out, then(review.cost, revise.cost))
+
+    rounds, _ = repeat_growing(one_round, exp_r, worst_r)
+    return Flow(draft, then(first.cost, rounds))
+
+
+def _agent(ctx: Context, node: Node, inp: Size) -> Flow:
+    """Turn k re-sends the input plus every earlier reply and tool result."""
+    exp_s, worst_s = loop_counts(ctx, node, "expected_steps", "max_steps")
+    step = node.steps[0]
+    facts = ctx.facts[step]
+    tool_result = _tool_result_tokens(ctx, node)
+    per_turn = Size(facts.output_tokens + tool_result.exp, facts.max_tokens + tool_result.worst)
+
+    def turn(k: int) -> Flow:
+        history = Size(k * per_turn.exp, k * per_turn.worst)
+        return call(ctx, step, inp + history)
+
+    cost, flows = repeat_growing(turn, exp_s, worst_s)
+    last = flows[min(ceil_int(exp_s), worst_s) - 1] if flows else call(ctx, step, inp)
+    return Flow(Size(last.out.exp, facts.max_tokens), cost)
+
+
+def _tool_result_tokens(ctx: Context, node: Node) -> Size:
+    """Tokens a tool result adds to the conversation, from `max_tool_result_tokens` if set."""
+    cap = node.params.get("max_tool_result_tokens")
+    if isinstance(cap, int) and not isinstance(cap, bool):
+        return Size(min(cap, ctx.tool_result_tokens), float(cap))
+    return Size(ctx.tool_result_tokens, float("inf"))
+
+
+def _int_param(node: Node, key: str) -> int:
+    value = node.params.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"node {node.name!r} ({node.pattern}) has no integer {key}")
+    return value

@@ -1,0 +1,460 @@
+"""Cost, token and latency projections for a workflow, expected and worst, calibrated by traces.
+
+`wfadvise estimate` and a generated project's own `python -m PKG estimate` both call
+`estimate_project`; nothing here imports litellm (prices are read as data).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import catalog
+from .calibrate import Calibration, TraceError, calibrate
+from .costmodel import Context, Cost, Size, StepFacts, Tally
+from .costwalk import walk
+from .errors import WorkflowError
+from .models import DEFAULT_MAX_TOKENS
+from .plan import Node
+from .prices import Price, PriceBook, map_entry
+from .settings import Settings
+from .tokens import count_text
+
+DAYS_PER_MONTH = 30
+"""Monthly figures are 30 days of the daily volume."""
+LATENCY_BASE_S = 0.6
+"""Assumed seconds before the first token of a reply (network plus queueing)."""
+TOKENS_PER_S = 75.0
+"""Assumed output tokens per second."""
+REASONING_FACTOR = 4.0
+"""Assumed hidden reasoning tokens per visible output token, for models that reason."""
+SCHEMA_TOKENS = 300
+"""Assumed prompt tokens a response schema adds to a structured call (providers bill it)."""
+STRUCTURED_KINDS = frozenset({"classify", "validate", "evaluate", "plan", "vote"})
+"""Step kinds whose output is a validated pydantic object (and so may be repaired)."""
+TOOL_SCHEMA_TOKENS = 120
+"""Assumed prompt tokens per tool schema sent with every agent turn."""
+DEFAULT_PROMPT_TOKENS = 150
+"""Assumed tokens of a step's own prompt when there is no prompt file (answers mode)."""
+
+
+class UnknownModelPrice(WorkflowError):
+    """A step's model has no known price, so nothing can be projected in dollars."""
+
+    def __init__(self, model: str, step: str) -> None:
+        super().__init__(
+            f"no price known for model {model!r} (step {step!r}); give one in settings.json: "
+            f'"prices": {{"{model}": {{"input_per_mtok": ..., "output_per_mtok": ...}}}}'
+        )
+        self.model = model
+        """The model string without a price."""
+        self.step = step
+        """The first step that uses it."""
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    """One step's share of a request."""
+
+    step: str
+    """Step name."""
+    model: str
+    """Model it calls."""
+    kind: str
+    """Catalog step kind (classify, generate, ...)."""
+    calls: float
+    """Expected calls per request."""
+    worst_calls: float
+    """Most attempts per request, repairs and retries included."""
+    tokens: float
+    """Expected prompt plus completion tokens per request."""
+    worst_tokens: float
+    """Most tokens per request through this step."""
+    usd: float
+    """Expected dollars per request."""
+    worst_usd: float
+    """Most dollars per request through this step."""
+    measured: bool = False
+    """Whether traces replaced the assumed sizes for this step."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The same task on another rung of the ladder."""
+
+    pattern: str
+    """Pattern id."""
+    rung: int
+    """Its ladder rung."""
+    expected_usd: float
+    """Expected dollars per request."""
+    monthly_usd: float
+    """Expected dollars per month at the volume."""
+    note: str = ""
+    """How the figure was made (a catalog multiplier where one is published)."""
+
+
+@dataclass
+class Estimate:
+    """Everything `estimate` reports; `to_contract()` is the JSON of CONTRACTS §5."""
+
+    pattern: str
+    """The estimated workflow's pattern."""
+    prices: dict[str, Price]
+    """Price per model used."""
+    steps: list[StepFigures]
+    """Per step, in plan order."""
+    total: Tally
+    """Per request: expected and worst (worst already capped by the run's limits)."""
+    logical_calls: float
+    """Expected model calls, no repairs or retries."""
+    logical_worst: float
+    """Most model calls the caps allow, no repairs or retries."""
+    critical_path_calls: float
+    """Expected calls a request waits for one after another."""
+    latency_s: float
+    """Expected seconds per request (critical path x per-call latency)."""
+    volume_per_day: int
+    """Requests per day."""
+    input_tokens: int
+    """Assumed input size in tokens."""
+    alternatives: list[Alternative] = field(default_factory=list)
+    """Neighbouring rungs and the agent loop."""
+    capped_by: list[str] = field(default_factory=list)
+    """Run limits that cap the worst case (e.g. "max_usd=0.05")."""
+    unbounded: list[str] = field(default_factory=list)
+    """Why a worst figure has no bound from the caps (then it is None unless a limit caps it)."""
+    assumptions: list[str] = field(default_factory=list)
+    """What the figures assume, in words."""
+    calibration: Calibration | None = None
+    """What traces taught, if any were given."""
+
+    @property
+    def daily_usd(self) -> float:
+        """Expected dollars per day."""
+        return self.total.usd_exp * self.volume_per_day
+
+    @property
+    def monthly_usd(self) -> float:
+        """Expected dollars per month."""
+        return self.daily_usd * DAYS_PER_MONTH
+
+    def worst(self, what: str) -> float | None:
+        """A worst figure (`calls`, `tokens`, `usd`), None when nothing bounds it."""
+        value = {
+            "calls": self.total.calls_worst,
+            "tokens": self.total.tokens_worst,
+            "usd": self.total.usd_worst,
+        }[what]
+        return None if math.isinf(value) else value
+
+    def to_contract(self) -> dict[str, Any]:
+        """The `--json` output (CONTRACTS §5, plus extra fields)."""
+        from .estimate_report import contract_dict
+
+        return contract_dict(self)
+
+    def render_text(self, *, width: int = 80) -> str:
+        """A plain-text report (no rich needed; generated projects print this)."""
+        from .estimate_report import render_text
+
+        return render_text(self, width=width)
+
+
+def estimate_project(
+    settings: Settings,
+    prompts_dir: Path | None,
+    volume: int | None = None,
+    input_tokens: int | None = None,
+    traces: Sequence[Path] = (),
+) -> Estimate:
+    """The estimate of a generated project from its settings, prompt files and traces."""
+    return estimate_settings(
+        settings,
+        read_prompts(prompts_dir, settings.plan),
+        volume=volume,
+        input_tokens=input_tokens,
+        calibration=calibrate(traces) if traces else None,
+    )
+
+
+def read_prompts(prompts_dir: Path | None, plan: Node) -> dict[str, str]:
+    """Each step's prompt text from `PROMPTS/STEP.md` (missing files count as empty)."""
+    if prompts_dir is None:
+        return {}
+    found: dict[str, str] = {}
+    for step in plan.all_steps():
+        path = prompts_dir / f"{step}.md"
+        if path.is_file():
+            found[step] = path.read_text(encoding="utf-8")
+    return found
+
+
+def estimate_settings(
+    settings: Settings,
+    prompts: Mapping[str, str],
+    *,
+    volume: int | None = None,
+    input_tokens: int | None = None,
+    calibration: Calibration | None = None,
+    with_alternatives: bool = True,
+) -> Estimate:
+    """The estimate for settings plus prompt texts (keyed by step name)."""
+    size = input_tokens if input_tokens is not None else settings.input_tokens
+    book = PriceBook(settings.prices)
+    facts = step_facts(settings, prompts, book)
+    if calibration is not None and not set(calibration.steps) & set(facts):
+        raise TraceError(
+            f"the traces ({', '.join(calibration.files)}) name none of this plan's steps "
+            f"({', '.join(facts)}); pass traces of this project's runs"
+        )
+    ctx = _context(settings, facts, calibration)
+    cost = walk_request(ctx, settings.plan, size, calibration)
+    est = Estimate(
+        pattern=settings.pattern,
+        prices={f.model: f.price for f in facts.values()},
+        steps=_step_figures(settings.plan, cost, facts, calibration),
+        total=cost.total,
+        logical_calls=cost.logical_exp,
+        logical_worst=cost.logical_worst,
+        critical_path_calls=cost.critical_calls,
+        latency_s=cost.latency_s,
+        volume_per_day=volume if volume is not None else settings.volume_per_day,
+        input_tokens=size,
+        calibration=calibration,
+    )
+    _cap_worst(est, settings)
+    est.assumptions = assumptions(settings, facts, calibration, size)
+    if with_alternatives:
+        est.alternatives = alternatives(settings, prompts, book, size, est)
+    return est
+
+
+def _context(
+    settings: Settings, facts: Mapping[str, StepFacts], calibration: Calibration | None
+) -> Context:
+    measured = {} if calibration is None else dict(calibration.steps)
+    return Context(
+        facts=facts,
+        max_attempts=settings.max_attempts,
+        expected_loop=_expected_loop,
+        measured={k: v for k, v in measured.items() if k in facts},
+    )
+
+
+def _expected_loop(node: Node, key: str) -> float:
+    """The catalog's typical loop length for a node that does not give its own."""
+    return float(getattr(catalog.DEFAULTS, key))
+
+
+def step_facts(
+    settings: Settings, prompts: Mapping[str, str], book: PriceBook
+) -> dict[str, StepFacts]:
+    """Per-call facts for every model step of the plan."""
+    kinds = catalog.step_kinds(settings.plan)
+    tools = {
+        n.steps[0]: n.params.get("tools") for n in settings.plan.walk() if n.pattern == "agent-loop"
+    }
+    facts: dict[str, StepFacts] = {}
+    for step, kind in kinds.items():
+        model = settings.models.for_step(step)
+        price = book.price(model)
+        if price is None:
+            raise UnknownModelPrice(model, step)
+        info = catalog.STEP_KINDS[kind]
+        cap = settings.max_tokens.get(step, DEFAULT_MAX_TOKENS)  # what run.call uses
+        visible = min(info.typical_output_tokens, cap)
+        structured = kind in STRUCTURED_KINDS
+        listed = tools.get(step)
+        n_tools = len(listed) if isinstance(listed, list) else 0
+        facts[step] = StepFacts(
+            step=step,
+            model=model,
+            price=price,
+            prompt_tokens=count_text(prompts[step]) if step in prompts else DEFAULT_PROMPT_TOKENS,
+            output_tokens=visible,
+            max_tokens=cap,
+            reasoning_tokens=_reasoning(model, visible, cap),
+            structured=structured,
+            extra_prompt_tokens=(SCHEMA_TOKENS if structured else 0) + TOOL_SCHEMA_TOKENS * n_tools,
+            latency_s=LATENCY_BASE_S
+            + min(cap, visible + _reasoning(model, visible, cap)) / TOKENS_PER_S,
+        )
+    return facts
+
+
+def reasons(model: str) -> bool:
+    """Whether the model emits hidden reasoning tokens (litellm's price map says so)."""
+    entry = map_entry(model) or {}
+    return bool(entry.get("supports_reasoning"))
+
+
+def _reasoning(model: str, visible: float, cap: int) -> float:
+    if not reasons(model):
+        return 0.0
+    return max(0.0, min(REASONING_FACTOR * visible, cap - visible))
+
+
+def walk_request(
+    ctx: Context, plan: Node, input_tokens: int, calibration: Calibration | None
+) -> Cost:
+    """One request's cost; with traces, loop lengths and route shares are learned first."""
+    inp = Size(float(input_tokens), float(input_tokens))
+    first = walk(ctx, plan, inp).cost
+    if calibration is None:
+        return first
+    tuned_plan, weights = _tune(plan, first, calibration)
+    second = walk(replace(ctx, weights=weights), tuned_plan, inp).cost
+    return _rescale(second, calibration)
+
+
+def _tune(plan: Node, cost: Cost, cal: Calibration) -> tuple[Node, dict[str, list[float]]]:
+    """Loop lengths and route shares scaled to what the traces measured."""
+    weights: dict[str, list[float]] = {}
+
+    def ratio(steps: Sequence[str]) -> float | None:
+        assumed = sum(cost.steps[s].calls_exp for s in steps if s in cost.steps)
+        seen = sum(cal.calls_per_run(s) for s in steps)
+        return None if assumed <= 0 or not any(s in cal.steps for s in steps) else seen / assumed
+
+    def tune(node: Node) -> Node:
+        children = [tune(c) for c in node.children]
+        params = dict(node.params)
+        key, body = _loop_body(node)
+        r = ratio(body) if key else None
+        if key and r is not None:
+            params[key] = float(params.get(key) or _expected_loop(node, key)) * r  # type: ignore[arg-type]
+        if node.pattern == "routing":
+            shares = [ratio(c.all_steps()) or 0.0 for c in node.children]
+            if sum(shares) > 0:
+                weights[node.name] = [s / sum(shares) for s in shares]
+        return node.model_copy(update={"children": children, "params": params})
+
+    return tune(plan), weights
+
+
+def _loop_body(node: Node) -> tuple[str | None, list[str]]:
+    """A loop node's expected-length param and the steps whose calls count its passes."""
+    if node.pattern == "evaluator-optimizer":
+        return "expected_rounds", list(node.steps)
+    if node.pattern == "agent-loop":
+        return "expected_steps", list(node.steps)
+    if node.pattern == "orchestrator-workers":
+        return "expected_workers", [s for c in node.children for s in c.all_steps()]
+    return None, []
+
+
+def _rescale(cost: Cost, cal: Calibration) -> Cost:
+    """Measured steps' expected calls set to what the traces saw; totals follow."""
+    for name, tally in cost.steps.items():
+        seen = cal.steps.get(name)
+        target = seen.calls_per_run if seen else 0.0
+        if tally.calls_exp > 0 and (seen or cal.runs):
+            k = target / tally.calls_exp
+            tally.calls_exp, tally.prompt_exp = target, tally.prompt_exp * k
+            tally.completion_exp, tally.usd_exp = tally.completion_exp * k, tally.usd_exp * k
+        if seen:  # a measured call bigger than the model's bound widens the bound
+            tally.tokens_worst = max(
+                tally.tokens_worst, seen.max_prompt_tokens + seen.max_completion_tokens
+            )
+    total = cost.total
+    total.calls_exp = sum(t.calls_exp for t in cost.steps.values())
+    total.prompt_exp = sum(t.prompt_exp for t in cost.steps.values())
+    total.completion_exp = sum(t.completion_exp for t in cost.steps.values())
+    total.usd_exp = sum(t.usd_exp for t in cost.steps.values())
+    return cost
+
+
+def _step_figures(
+    plan: Node, cost: Cost, facts: Mapping[str, StepFacts], cal: Calibration | None
+) -> list[StepFigures]:
+    kinds = catalog.step_kinds(plan)
+    rows = []
+    for step in plan.all_steps():
+        t = cost.steps.get(step, Tally())
+        rows.append(
+            StepFigures(
+                step=step,
+                model=facts[step].model,
+                kind=kinds[step],
+                calls=t.calls_exp,
+                worst_calls=t.calls_worst,
+                tokens=t.tokens_exp,
+                worst_tokens=t.tokens_worst,
+                usd=t.usd_exp,
+                worst_usd=t.usd_worst,
+                measured=cal is not None and step in cal.steps,
+            )
+        )
+    return rows
+
+
+def _cap_worst(est: Estimate, settings: Settings) -> None:
+    """The run's own limits cap every run, whatever the caps inside the plan allow."""
+    lim, t = settings.limits, est.total
+    if math.isinf(t.tokens_worst):
+        est.unbounded.append(
+            "an agent's tool results have no size cap, so tokens and dollars are bounded only "
+            "by the run's limits (set max_usd or max_tokens, or the agent's max_tool_result_tokens)"
+        )
+    if lim.max_calls is not None and t.calls_worst > lim.max_calls:
+        t.calls_worst = float(lim.max_calls)
+        est.capped_by.append(f"max_calls={lim.max_calls}")
+    dearest = max(
+        max(p.output_per_mtok, p.input_per_mtok, p.reasoning_per_mtok or 0.0)
+        for p in est.prices.values()
+    )
+    cheapest = min(min(p.output_per_mtok, p.input_per_mtok) for p in est.prices.values())
+    if lim.max_tokens is not None and t.tokens_worst > lim.max_tokens:
+        t.tokens_worst = float(lim.max_tokens)
+        est.capped_by.append(f"max_tokens={lim.max_tokens}")
+    if lim.max_tokens is not None:
+        t.usd_worst = min(t.usd_worst, lim.max_tokens * dearest / 1e6)
+    if lim.max_usd is not None and t.usd_worst > lim.max_usd:
+        t.usd_worst = lim.max_usd
+        est.capped_by.append(f"max_usd={lim.max_usd:g}")
+    if lim.max_usd is not None and cheapest > 0:
+        t.tokens_worst = min(t.tokens_worst, math.floor(lim.max_usd / cheapest * 1e6))
+
+
+def assumptions(
+    settings: Settings, facts: Mapping[str, StepFacts], cal: Calibration | None, size: int
+) -> list[str]:
+    """The assumptions behind the figures, in words a user can check."""
+    out = [
+        f"an input of {size} tokens (--input-tokens); "
+        f"a step without a prompt file has a {DEFAULT_PROMPT_TOKENS}-token prompt",
+        "expected sizes: the catalog's typical output per step kind; loops at their typical "
+        "length (node params, else the catalog's defaults); route handlers equally likely",
+        f"worst: every call fills max_tokens, every structured step takes {3} repairs, every "
+        f"attempt is retried up to max_attempts={settings.max_attempts} and billed in full, "
+        "every loop runs to its cap",
+        f"latency: {LATENCY_BASE_S:g} s + output tokens at {TOKENS_PER_S:g} tokens/s per call on "
+        "the critical path (parallel branches count once)",
+        f"structured calls carry ~{SCHEMA_TOKENS} schema tokens; agent turns "
+        f"~{TOOL_SCHEMA_TOKENS} per tool schema",
+    ]
+    thinkers = sorted({f.model for f in facts.values() if reasons(f.model)})
+    if thinkers:
+        out.append(
+            f"reasoning models ({', '.join(thinkers)}): ~{REASONING_FACTOR:g} hidden reasoning "
+            "tokens per visible output token, billed as output; max_tokens bounds both"
+        )
+    if cal is not None:
+        out.append(
+            f"measured from {cal.runs} traced run(s): per-step prompt and output sizes, calls "
+            "per run (loop lengths, route shares) and latency replace the assumptions"
+        )
+    return out
+
+
+def alternatives(
+    settings: Settings, prompts: Mapping[str, str], book: PriceBook, size: int, est: Estimate
+) -> list[Alternative]:
+    """Neighbouring rungs and the agent loop, each as a canonical plan of the same width."""
+    from .estimate_alternatives import alternatives as alts
+
+    return alts(settings, prompts, book, size, est)

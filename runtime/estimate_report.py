@@ -1,0 +1,142 @@
+"""An Estimate as contract JSON (CONTRACTS §5) and as plain text (no rich needed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .chart import Series, money, text_chart
+
+if TYPE_CHECKING:
+    from .estimate import Estimate
+
+
+def number(x: float, digits: int = 2) -> float | int:
+    """An integral value as int, else rounded (calls may be fractional on average)."""
+    return round(x) if abs(x - round(x)) < 1e-9 else round(x, digits)
+
+
+def usd(x: float | None) -> float | None:
+    """Dollars kept to eight decimals (a cheap call costs millionths)."""
+    return None if x is None else round(x, 8)
+
+
+def contract_dict(est: Estimate) -> dict[str, Any]:
+    """CONTRACTS §5 plus extra fields (latency, kinds, assumptions, calibration)."""
+    worst_tokens = est.worst("tokens")
+    worst_usd = est.worst("usd")
+    return {
+        "pattern": est.pattern,
+        "model_prices": {
+            m: {"input_per_mtok": p.input_per_mtok, "output_per_mtok": p.output_per_mtok}
+            for m, p in sorted(est.prices.items())
+        },
+        "per_request": {
+            "expected_calls": number(est.total.calls_exp),
+            "worst_calls": int(est.total.calls_worst),
+            "expected_tokens": round(est.total.tokens_exp),
+            "worst_tokens": None if worst_tokens is None else int(worst_tokens),
+            "expected_usd": usd(est.total.usd_exp),
+            "worst_usd": usd(worst_usd),
+            "critical_path_calls": number(est.critical_path_calls),
+            "expected_latency_s": round(est.latency_s, 2),
+            "worst_model_calls": int(est.logical_worst),
+            "worst_capped_by": est.capped_by,
+            "worst_unbounded": est.unbounded,
+        },
+        "per_step": [
+            {
+                "step": s.step,
+                "model": s.model,
+                "kind": s.kind,
+                "calls": number(s.calls),
+                "worst_calls": int(s.worst_calls),
+                "tokens": round(s.tokens),
+                "worst_tokens": None if s.worst_tokens == float("inf") else int(s.worst_tokens),
+                "usd": usd(s.usd),
+                "worst_usd": None if s.worst_usd == float("inf") else usd(s.worst_usd),
+                "measured": s.measured,
+            }
+            for s in est.steps
+        ],
+        "input_tokens": est.input_tokens,
+        "volume_per_day": est.volume_per_day,
+        "daily_usd": usd(est.daily_usd),
+        "monthly_usd": usd(est.monthly_usd),
+        "worst_daily_usd": usd(None if worst_usd is None else worst_usd * est.volume_per_day),
+        "alternatives": [
+            {
+                "pattern": a.pattern,
+                "rung": a.rung,
+                "expected_usd": usd(a.expected_usd),
+                "monthly_usd": usd(a.monthly_usd),
+                "note": a.note,
+            }
+            for a in est.alternatives
+        ],
+        "assumptions": est.assumptions,
+        "calibration": None
+        if est.calibration is None
+        else {
+            "runs": est.calibration.runs,
+            "files": est.calibration.files,
+            "traced_usd_per_run": usd(est.calibration.mean_run_usd),
+        },
+    }
+
+
+def series(est: Estimate) -> list[Series]:
+    """The chart's lines: this workflow first, then its alternatives."""
+    lines = [Series(f"{est.pattern} (this)", est.total.usd_exp)]
+    return lines + [Series(a.pattern, a.expected_usd) for a in est.alternatives]
+
+
+def worst_text(value: float | None, fmt: str) -> str:
+    """A worst figure, or `unbounded` when only absent limits could bound it."""
+    return "unbounded" if value is None else fmt.format(value)
+
+
+def render_text(est: Estimate, *, width: int = 80) -> str:
+    """The whole report as plain text."""
+    t = est.total
+    out = [
+        f"Estimate: {est.pattern} - input {est.input_tokens} tokens, "
+        f"{est.volume_per_day:,} requests/day",
+        "",
+        f"{'per request':<16}{'expected':>14}{'worst':>16}",
+        f"{'calls':<16}{number(t.calls_exp):>14}{int(t.calls_worst):>16}",
+        f"{'tokens':<16}{round(t.tokens_exp):>14,}{worst_text(est.worst('tokens'), '{:,.0f}'):>16}",
+        f"{'dollars':<16}{money(t.usd_exp):>14}{worst_text(est.worst('usd'), '${:.6f}'):>16}",
+        f"{'latency':<16}{est.latency_s:>12.1f} s   "
+        f"(critical path {number(est.critical_path_calls)} calls)",
+        "",
+        f"{'step':<18}{'model':<26}{'calls':>7}{'tokens':>9}{'$/request':>12}{'share':>7}",
+    ]
+    for s in est.steps:
+        share = s.usd / t.usd_exp if t.usd_exp else 0.0
+        mark = "*" if s.measured else ""
+        out.append(
+            f"{(s.step + mark)[:17]:<18}{s.model[:25]:<26}{number(s.calls):>7}"
+            f"{round(s.tokens):>9,}{money(s.usd):>12}{share:>7.0%}"
+        )
+    out += [
+        "",
+        f"at {est.volume_per_day:,}/day: {money(est.daily_usd)}/day, "
+        f"{money(est.monthly_usd)}/month expected",
+    ]
+    if est.worst("usd") is not None:
+        out.append(f"worst: {money(est.worst('usd') * est.volume_per_day)}/day")  # type: ignore[operator]
+    if est.capped_by:
+        out.append(f"worst capped by the run's limits: {', '.join(est.capped_by)}")
+    out += [f"note: {why}" for why in est.unbounded]
+    if est.alternatives:
+        out += ["", "alternatives (same task, expected):"]
+        out += [
+            f"  {a.pattern:<22} rung {a.rung}  {money(a.expected_usd):>10}/request "
+            f"{money(a.monthly_usd):>10}/month"
+            for a in est.alternatives
+        ]
+    out += ["", text_chart(series(est), est.volume_per_day, width=min(48, width - 10))]
+    if est.calibration is not None:
+        out += ["", f"calibrated from {est.calibration.runs} traced run(s) (* = measured step)"]
+    out += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
+    return "\n".join(out)
