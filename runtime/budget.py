@@ -89,6 +89,8 @@ class Budget:
                 raise RuntimeError("reservation settled twice")
             self._open.discard(held.id)
             self._held.add(held.amount, sign=-1)
+            if not self._open:
+                self._held = Spend()  # drop float drift left by adds and subtracts
             self._spent.add(Spend(calls=held.amount.calls, tokens=tokens, usd=usd))
 
     def settle_worst(self, held: Reservation) -> None:

@@ -124,6 +124,9 @@ def _object(schema: Schema, rng: random.Random, defs: Schema, depth: int) -> Any
     required = set(schema.get("required", []))
     out: dict[str, Any] = {}
     for name, sub in props.items():
+        # Regex-constrained strings are not generated: optional ones keep their default.
+        if name not in required and "pattern" in _resolve(sub, defs):
+            continue
         if name in required or rng.random() < 0.7:
             out[name] = fake_value(sub, rng, defs, depth + 1)
     extra = schema.get("additionalProperties")

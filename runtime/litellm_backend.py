@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Mapping
@@ -49,6 +50,10 @@ def request_kwargs(
         "api_key": api_key,
     }
     kwargs.update({k: v for k, v in optional.items() if v is not None})
+    if req.tools and importlib.util.find_spec("mcp") is None:
+        # litellm 1.10x imports its MCP gateway (needing the optional `mcp` package) for any
+        # call with tools; ours are plain function tools, so skip that gateway.
+        kwargs["_skip_mcp_handler"] = True
     return kwargs
 
 
@@ -63,6 +68,7 @@ async def litellm_complete(
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    litellm.suppress_debug_info = True  # our error names the step; litellm's banner adds noise
     kwargs = request_kwargs(req, api_base=api_base, api_key=api_key)
     kwargs.update(extra or {})
     resp = await litellm.acompletion(**kwargs)

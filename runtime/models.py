@@ -238,8 +238,10 @@ class Run:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(self.call(step, messages, **kw))
-        raise RuntimeError("call_sync used inside an event loop; use `await run.call(...)`")
+            pass
+        else:
+            raise RuntimeError("call_sync used inside an event loop; use `await run.call(...)`")
+        return asyncio.run(self.call(step, messages, **kw))
 
     def _price(self, model: str) -> Price | None:
         if self.budget.limits.max_usd is not None:

@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# The loopback OpenAI-compatible server fixtures (`stub`); see tests/stub_server.py.
+from stub_server import stub, stub_server_session  # noqa: F401
+
 # Any real model request inside the suite must fail loudly.
 os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
