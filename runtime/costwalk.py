@@ -9,6 +9,8 @@ conversation (its replies and the tool results) every turn. Counts match `calls.
 
 from __future__ import annotations
 
+import math
+
 from .costmodel import (
     MESSAGE_TOKENS,
     Context,
@@ -31,6 +33,12 @@ SECTION_HEADER_TOKENS = 8
 """`## name` and blank lines around each branch's output in a merge prompt."""
 JSON_TEXT_FACTOR = 2.0
 """A structured output is re-sent as indented JSON: at most this many times its reply tokens."""
+DRAFT_HEADERS = Size(16.0, 16.0)
+"""`# Task`, `# Draft`, `# Feedback` headings refine puts around its parts."""
+MIN_TOOL_CALL_TOKENS = 8
+"""Fewest completion tokens one tool call can take (a name and empty arguments)."""
+TOOL_CALL_OVERHEAD = 40
+"""Tokens a tool call adds when re-sent (id, type, JSON quoting) plus its result message."""
 
 
 class Unbounded(ValueError):
@@ -130,36 +138,49 @@ def _orchestrate(ctx: Context, node: Node, inp: Size) -> Flow:
 
 
 def _refine(ctx: Context, node: Node, inp: Size) -> Flow:
-    """Generate; then each round evaluate the draft and revise it with the critique."""
+    """Generate; evaluate up to max_rounds times, revising between evaluations (not after the last).
+
+    Evaluate sees the task and the draft; a revision sees the task, the draft and the feedback.
+    """
     exp_r, worst_r = loop_counts(ctx, node, "expected_rounds", "max_rounds")
     evaluate, generator = node.steps[0], node.children[0]
     first = walk(ctx, generator, inp)
-    draft = first.out
+    draft, cost = first.out, first.cost
+    for i in range(worst_r):
+        review = _handoff(ctx, evaluate, call(ctx, evaluate, inp + draft + DRAFT_HEADERS))
+        cost = then(cost, scale(review.cost, _share(exp_r, i), 1.0))
+        if i < worst_r - 1:  # a revision happens only when another evaluation will judge it
+            revise = walk(ctx, generator, inp + draft + review.out + DRAFT_HEADERS)
+            cost = then(cost, scale(revise.cost, _share(exp_r - 1, i), 1.0))
+            draft = Size(draft.exp, max(draft.worst, revise.out.worst))
+    return Flow(draft, cost)
 
-    def one_round(_: int) -> Flow:
-        review = _handoff(ctx, evaluate, call(ctx, evaluate, inp + draft))
-        revise = walk(ctx, generator, inp + draft + review.out + Size(MESSAGE_TOKENS, 16))
-        return Flow(revise.out, then(review.cost, revise.cost))
 
-    rounds, _ = repeat_growing(one_round, exp_r, worst_r)
-    return Flow(draft, then(first.cost, rounds))
+def _share(expected: float, i: int) -> float:
+    """How much of pass i an expected count of passes covers."""
+    return min(1.0, max(0.0, expected - i))
 
 
 def _agent(ctx: Context, node: Node, inp: Size) -> Flow:
-    """Turn k re-sends the input plus every earlier reply and tool result."""
+    """Turn k re-sends the input plus every earlier reply (tool calls as JSON) and tool result."""
     exp_s, worst_s = loop_counts(ctx, node, "expected_steps", "max_steps")
     step = node.steps[0]
-    facts = ctx.facts[step]
-    tool_result = _tool_result_tokens(ctx, node)
-    per_turn = Size(facts.output_tokens + tool_result.exp, facts.max_tokens + tool_result.worst)
+    f = ctx.facts[step]
+    result = _tool_result_tokens(ctx, node)
+    # A reply of max_tokens holds at most max_tokens / MIN_TOOL_CALL_TOKENS tool calls.
+    calls_worst = math.ceil(f.max_tokens / MIN_TOOL_CALL_TOKENS)
+    per_turn = Size(
+        f.output_tokens + result.exp + 2 * MESSAGE_TOKENS,
+        f.max_tokens * JSON_TEXT_FACTOR + calls_worst * (result.worst + TOOL_CALL_OVERHEAD),
+    )
 
     def turn(k: int) -> Flow:
-        history = Size(k * per_turn.exp, k * per_turn.worst)
+        history = Size(k * per_turn.exp, k * per_turn.worst if k else 0.0)  # 0 x inf is nan
         return call(ctx, step, inp + history)
 
     cost, flows = repeat_growing(turn, exp_s, worst_s)
     last = flows[min(ceil_int(exp_s), worst_s) - 1] if flows else call(ctx, step, inp)
-    return Flow(Size(last.out.exp, facts.max_tokens), cost)
+    return Flow(Size(last.out.exp, f.max_tokens), cost)
 
 
 def _tool_result_tokens(ctx: Context, node: Node) -> Size:

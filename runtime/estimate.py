@@ -149,7 +149,7 @@ class Estimate:
             "tokens": self.total.tokens_worst,
             "usd": self.total.usd_worst,
         }[what]
-        return None if math.isinf(value) else value
+        return value if math.isfinite(value) else None
 
     def to_contract(self) -> dict[str, Any]:
         """The `--json` output (CONTRACTS §5, plus extra fields)."""
