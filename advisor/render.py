@@ -1,0 +1,193 @@
+"""Render a recommendation into a project through copier (imported lazily: it is slow to load)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime.catalog import PATTERNS, step_kinds
+from runtime.plan import PATTERN_IDS, Node, PatternId
+from runtime.settings import Settings
+
+from . import __version__
+from .errors import Failure
+from .identifiers import (
+    class_names,
+    distribution_name,
+    one_line,
+    package_name,
+    py_str,
+    unique_identifiers,
+)
+from .template_store import Published, publish
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSpec:
+    """Everything a generated project is made from."""
+
+    settings: Settings
+    """The project's settings.json: plan, models, limits, caps (from the recommendation)."""
+    recommendation: Mapping[str, Any]
+    """The recommendation as in CONTRACTS §2 (pattern, uses, reasons, rejected, warnings...)."""
+    task: str = ""
+    """The task in the user's words."""
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    """The answers the recommendation came from, recorded for `update` and `estimate`."""
+
+
+def copier_data(spec: ProjectSpec) -> dict[str, Any]:
+    """The copier answers for a spec: every question of templates/project/copier.yml."""
+    package = package_name(spec.settings.name)
+    return {
+        "project_name": spec.settings.name,
+        "package": package,
+        "distribution": distribution_name(package),
+        "task": spec.task,
+        "wfadvise_version": __version__,
+        "recommendation": _plain(spec.recommendation),
+        "answers": _plain(spec.answers),
+        "settings": spec.settings.model_dump(mode="json", by_alias=True),
+        "names": names_for(spec.settings),
+    }
+
+
+def names_for(settings: Settings) -> dict[str, Any]:
+    """Identifiers, class names, prompt files and literals for every name in the plan."""
+    plan = settings.plan
+    kinds = step_kinds(plan)
+    step_ids = unique_identifiers(plan.all_steps())
+    classes = class_names(step_ids.values())
+    tools = [str(t) for node in plan.walk() for t in _as_list(node.params.get("tools"))]
+    tool_ids = unique_identifiers(tools, fallback="tool")
+    strings = {settings.name, *step_ids, *tools}
+    about: dict[str, list[str]] = {}
+    for node in plan.walk():
+        strings.add(node.name)
+        criteria = [str(c) for c in _as_list(node.params.get("criteria"))]
+        strings.update(criteria)
+        fallback = node.params.get("fallback")
+        if isinstance(fallback, str):
+            strings.add(fallback)
+        for step in node.steps:
+            about[step] = _about(
+                node, criteria, tools=[str(t) for t in _as_list(node.params.get("tools"))]
+            )
+    return {
+        "steps": {
+            step: {
+                "ident": ident,
+                "cls": classes[ident],
+                "file": f"{ident}.md",
+                "kind": kinds[step],
+                "literal": py_str(step),
+                "text": one_line(step),
+                "about": [one_line(x) for x in about.get(step, [])],
+            }
+            for step, ident in step_ids.items()
+        },
+        "tools": {
+            tool: {"ident": ident, "literal": py_str(tool)} for tool, ident in tool_ids.items()
+        },
+        "nodes": [_node_view(node) for node in plan.walk()],
+        "patterns": sorted(plan.patterns()),
+        "titles": [PATTERNS[p].title for p in _ladder_order(plan)],
+        "imports": _imports(plan),
+        "lit": {text: py_str(text) for text in sorted(strings)},
+        "text": {text: one_line(text) for text in sorted(strings)},
+    }
+
+
+def _node_view(node: Node) -> dict[str, Any]:
+    """A node for templates that iterate over every node: no children, labels deduplicated."""
+    labels = list(dict.fromkeys(child.name for child in node.children))
+    return {
+        "pattern": node.pattern,
+        "name": node.name,
+        "steps": list(node.steps),
+        "params": dict(node.params),
+        "labels": labels,
+    }
+
+
+def _ladder_order(plan: Node) -> list[PatternId]:
+    """Patterns in the plan, lowest rung first; single calls count only when alone."""
+    used = plan.patterns()
+    if used != {"single-call"}:
+        used.discard("single-call")
+    return [p for p in PATTERN_IDS if p in used]
+
+
+_COMBINATOR = {
+    "prompt-chaining": "chain",
+    "routing": "route",
+    "parallel-sectioning": "parallel",
+    "parallel-voting": "vote",
+    "orchestrator-workers": "orchestrate",
+    "evaluator-optimizer": "refine",
+}
+
+
+def _imports(plan: Node) -> list[str]:
+    """The names workflow.py imports from the runtime's combinators (only what it uses)."""
+    names = {"Step"} | {_COMBINATOR[p] for p in plan.patterns() if p in _COMBINATOR}
+    if any(
+        node.pattern == "prompt-chaining"
+        and any(child.pattern == "single-call" for child in node.children)
+        for node in plan.walk()
+    ):
+        names.add("min_length")
+    return sorted(names, key=lambda n: (not n[0].isupper(), n))
+
+
+def _about(node: Node, criteria: list[str], *, tools: list[str]) -> list[str]:
+    """What a node's own model step must know: its labels, workers, branches, criteria, tools."""
+    if node.pattern == "evaluator-optimizer":
+        return criteria
+    if node.pattern == "agent-loop":
+        return tools
+    return [child.name for child in node.children]
+
+
+def render(spec: ProjectSpec, dest: Path, *, published: Published | None = None) -> Path:
+    """Render the project into `dest` (created; it should not exist or be empty)."""
+    published = published or publish()
+    return render_data(copier_data(spec), dest, published=published)
+
+
+def render_data(data: Mapping[str, Any], dest: Path, *, published: Published) -> Path:
+    """Run copier on prepared data (the answers of copier.yml) from a published template."""
+    from copier import run_copy
+    from copier.errors import CopierError
+
+    try:
+        with warnings.catch_warnings():
+            # copier warns about its own settings file and dirty templates; the store is clean
+            warnings.simplefilter("ignore", DeprecationWarning)
+            run_copy(
+                str(published.path),
+                dest,
+                data=dict(data),
+                vcs_ref=published.tag,
+                defaults=True,
+                overwrite=True,
+                quiet=True,
+                unsafe=False,
+            )
+    except CopierError as exc:
+        raise Failure(f"rendering the template failed: {exc}") from exc
+    return dest
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-like data copier can record in `.copier-answers.yml`."""
+    import json
+
+    return dict(json.loads(json.dumps(dict(value), default=str)))
