@@ -412,7 +412,8 @@ def force(answers: Answers, target: PatternId) -> Answers:
     if target == "agent-loop":
         update = {"flow": "unknown"}
     elif target == "orchestrator-workers":
-        update = {"flow": "depends-on-input", "categories": answers.categories or subtasks or steps}
+        workers = answers.categories or subtasks or steps
+        update = {"flow": "depends-on-input", "refinement": False, "categories": workers}
     elif target == "evaluator-optimizer":
         update = {"flow": "known", "refinement": True, "criteria": answers.criteria or ["quality"]}
     elif target == "parallel-voting":

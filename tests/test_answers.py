@@ -1,0 +1,73 @@
+"""Answers files: valid ones load; every mistake is one line naming the field and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.answers import Answers, load_answers, parse_answers
+from advisor.errors import UserError
+
+
+def write(tmp_path: Path, text: str, name: str = "answers.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_file_gets_the_contract_defaults(tmp_path: Path) -> None:
+    answers = load_answers(write(tmp_path, "name: support-desk\n"))
+    assert answers == Answers(name="support-desk")
+    assert answers.flow == "known" and answers.errors_are_random is True
+
+
+def test_json_files_load(tmp_path: Path) -> None:
+    path = write(tmp_path, '{"name": "desk", "steps": ["a", "b"]}', "answers.json")
+    assert load_answers(path).steps == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("name: x\ncatgories: [a, b]\n", ["unknown key `catgories`", "did you mean `categories`"]),
+        ("name: x\nzzz: 1\n", ["unknown key `zzz`", "valid keys:"]),
+        ("name: x\nflow: sometimes\n", ["`flow`", "'sometimes'", "known"]),
+        ("name: x\nsteps: draft\n", ["`steps`", "expected a list"]),
+        ("name: x\nvolume_per_day: lots\n", ["`volume_per_day`"]),
+        ("name: x\nbudget_usd_per_request: -1\n", ["`budget_usd_per_request`", "greater than 0"]),
+        ("name: x\nsteps: [a, A]\n", ["`steps`", "appears twice"]),
+        ("name: x\nneeds_confidence: maybe\n", ["`needs_confidence`"]),
+        ("task: hi\n", ["`name` is required"]),
+        ("name: 9lives\n", ["`name`", "start with a letter"]),
+        ("- name: x\n", ["expected a mapping", "got a list"]),
+        ("name: [x\n", ["not valid YAML", "line"]),
+        ("", ["empty"]),
+        ("schema: 2\nname: x\n", ["`schema`"]),
+    ],
+)
+def test_bad_files_give_one_line_naming_the_field(
+    tmp_path: Path, text: str, fragments: list[str]
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(UserError) as err:
+        load_answers(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_missing_file_says_how_to_fix_it(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"answers file not found.*examples/"):
+        load_answers(tmp_path / "nope.yaml")
+
+
+def test_bad_json_is_named_as_json(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not valid JSON"):
+        load_answers(write(tmp_path, "{name: x", "answers.json"))
+
+
+def test_list_entries_are_trimmed() -> None:
+    assert parse_answers({"name": "x", "steps": [" a ", "b"]}).steps == ["a", "b"]
