@@ -81,11 +81,11 @@ def main() -> None:
             f"{peak / B / 1024:>10.2f} {kept / 1024:>12.1f}"
         )
     tracemalloc.stop()
-    first = (retained[-1] - retained[0]) / 1024
-    later = (retained[-1] - retained[min(1, len(retained) - 1)]) / 1024
+    half = len(retained) // 2
+    slope = (retained[-1] - retained[half]) / max(1, len(retained) - 1 - half) / 1024
     print(
-        f"retained growth: round 1 to {args.rounds} {first:+.1f} KiB "
-        f"(one-off caches), round 2 to {args.rounds} {later:+.1f} KiB"
+        f"retained after round {args.rounds}: {retained[-1] / 1024:.1f} KiB (caches warm up in "
+        f"the first rounds); growth over the second half: {slope:+.2f} KiB/round"
     )
 
 
