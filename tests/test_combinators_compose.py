@@ -9,7 +9,17 @@ import pytest
 from pydantic import BaseModel
 
 from runtime.budget import Limits
-from runtime.combinators import Draft, Sections, chain, execute_sync, llm, parallel, refine, route
+from runtime.combinators import (
+    Draft,
+    Sections,
+    Verdict,
+    chain,
+    execute_sync,
+    llm,
+    parallel,
+    refine,
+    route,
+)
 from runtime.errors import OutputValidationError
 from runtime.models import Run
 from runtime.simulated import Reply, SimulatedModel
@@ -81,3 +91,10 @@ def test_a_stop_inside_parallel_branches_keeps_finished_branches_and_partial_one
     assert best.outputs["code"] == "code branch"
     assert isinstance(best.outputs["essay"], str) and best.outputs["essay"]  # refine's best draft
     assert best.missing["essay"].startswith("stopped: max_calls=3")
+
+
+def test_a_stop_before_any_evaluation_still_returns_the_first_draft() -> None:
+    sim = SimulatedModel(script={"draft": ["first draft"]})
+    flow = refine(llm("draft"), llm("evaluate", response_model=Verdict), max_rounds=3)
+    outcome = execute_sync(flow, Run(simulated=sim, limits=Limits(max_calls=1)), "x")
+    assert (outcome.output, outcome.stopped_by) == ("first draft", "max_calls=1 (would reach 2)")

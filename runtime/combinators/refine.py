@@ -89,19 +89,26 @@ def refine(
             try:
                 return await _loop(run, value, gen, judge, fix, max_rounds, best)
             except StoppedError as exc:
-                exc.best = best.draft if best.has else exc.best
+                exc.best = best.so_far(exc.best)
                 raise
 
     return named(name, run_refine)
 
 
 class _Best:
-    """The best evaluated draft so far."""
+    """The best evaluated draft so far, and the latest draft in case none was evaluated yet."""
 
     def __init__(self) -> None:
         self.has = False
         self.draft: Any = None
         self.score: float | None = None
+        self.latest: Any = None
+
+    def so_far(self, inner: Any) -> Any:
+        """What a stop should carry: the best evaluated draft, else the latest, else inner's."""
+        if self.has:
+            return self.draft
+        return self.latest if self.latest is not None else inner
 
     def offer(self, draft: Any, verdict: Verdict) -> None:
         better = verdict.score is None or self.score is None or verdict.score >= self.score
@@ -112,7 +119,7 @@ class _Best:
 async def _loop(
     run: Run, value: Any, gen: Step, judge: Step, fix: Step, max_rounds: int, best: _Best
 ) -> Refined:
-    draft = await gen(run, value)
+    draft = best.latest = await gen(run, value)
     feedback = ""
     for n in range(1, max_rounds + 1):
         verdict = as_verdict(await judge(run, Draft(value, draft, n)))
@@ -121,7 +128,7 @@ async def _loop(
         if verdict.approved:
             return Refined(draft, True, n, None, feedback)
         if n < max_rounds:  # revise only when another evaluation can judge the revision
-            draft = await fix(run, Draft(value, draft, n, feedback))
+            draft = best.latest = await fix(run, Draft(value, draft, n, feedback))
     cap = CapReached("max_rounds", max_rounds, max_rounds + 1)
     run.note_stop(cap)  # the run's summary says a cap shaped this result
     reason = cap.reason
