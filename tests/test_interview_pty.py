@@ -1,0 +1,74 @@
+"""The real `wfadvise recommend` in a pseudo-terminal, answered as a person would."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+WFADVISE = str(Path(sys.executable).parent / "wfadvise")
+CLEAR, DOWN = "\x15", "\x1b[B"
+
+
+def spawn(cwd: Path) -> pexpect.spawn:
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "40", "NO_COLOR": "1"}
+    env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # no terminal here answers cursor-position queries
+    child = pexpect.spawn(
+        WFADVISE,
+        ["recommend"],
+        env=env,
+        cwd=str(cwd),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 120),
+    )
+    child.delaybeforesend = None
+    return child
+
+
+def answer(child: pexpect.spawn, prompt: str, keys: str) -> None:
+    child.expect(prompt)
+    child.send(keys)
+
+
+@pytest.mark.skipif(not Path(WFADVISE).exists(), reason="wfadvise is not installed in this venv")
+def test_a_person_answers_fixes_a_typo_and_accepts(tmp_path: Path) -> None:
+    child = spawn(tmp_path)
+    answer(child, "draw the process flow", "\r")
+    answer(child, "what should the system do", "Answer support emails\r")
+    answer(child, "List the steps in order", CLEAR + "diagnose, reply\r")
+    answer(child, "different kinds of input", "billing, technical, general\r")
+    answer(child, "need none of each other", "\r")
+    answer(child, "extra confidence", "n")
+    answer(child, "easy and some hard", "n")
+    answer(child, "critique and revision", "n")
+    answer(child, "latency matters", "y")
+    answer(child, "requests per day", CLEAR + "lots\r")
+    child.expect("not a whole number")  # the validation message, then the fix
+    child.send(CLEAR + "1500\r")
+    answer(child, "Hard cap in dollars", "0.02\r")
+    answer(child, "Project name", CLEAR + "support-desk\r")
+    child.expect("Routing")
+    child.expect("billing_diagnose")
+    answer(child, "Use this pattern", "\r")
+    child.expect("accepted: routing")
+    child.expect("name: support-desk")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.skipif(not Path(WFADVISE).exists(), reason="wfadvise is not installed in this venv")
+def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path) -> None:
+    child = spawn(tmp_path)
+    answer(child, "draw the process flow", DOWN + "\r")
+    child.expect("what should the system do")
+    child.sendcontrol("c")
+    child.expect("interrupted: nothing was written")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert list(tmp_path.iterdir()) == []
