@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
     kinds = step_kinds(plan)
     step_ids = unique_identifiers(plan.all_steps())
     classes = class_names(step_ids.values())
+    files = prompt_files(step_ids)
     tools = [str(t) for node in plan.walk() for t in _as_list(node.params.get("tools"))]
     tool_ids = unique_identifiers(tools, fallback="tool")
     strings = {settings.name, *step_ids, *tools}
@@ -81,7 +83,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
             step: {
                 "ident": ident,
                 "cls": classes[ident],
-                "file": f"{ident}.md",
+                "file": files[step],
                 "kind": kinds[step],
                 "literal": py_str(step),
                 "text": one_line(step),
@@ -92,7 +94,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
         "tools": {
             tool: {"ident": ident, "literal": py_str(tool)} for tool, ident in tool_ids.items()
         },
-        "nodes": [_node_view(node) for node in plan.walk()],
+        "nodes": _node_views(plan),
         "patterns": sorted(plan.patterns()),
         "titles": [PATTERNS[p].title for p in _ladder_order(plan)],
         "imports": _imports(plan),
@@ -101,16 +103,64 @@ def names_for(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _node_view(node: Node) -> dict[str, Any]:
-    """A node for templates that iterate over every node: no children, labels deduplicated."""
-    labels = list(dict.fromkeys(child.name for child in node.children))
-    return {
-        "pattern": node.pattern,
-        "name": node.name,
-        "steps": list(node.steps),
-        "params": dict(node.params),
-        "labels": labels,
-    }
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*(?<![ .])$")
+
+
+def prompt_files(step_ids: Mapping[str, str]) -> dict[str, str]:
+    """Prompt file per step: `STEP.md` (what estimate reads) when the name is a safe file name."""
+    files: dict[str, str] = {}
+    taken: set[str] = set()
+    for step, ident in step_ids.items():
+        name = step if _SAFE_FILE.match(step) and len(step) < 100 else ident
+        if name.lower() in taken:  # case-insensitive file systems
+            name = ident
+        taken.add(name.lower())
+        files[step] = f"{name}.md"
+    return files
+
+
+# Patterns that run every child on every request: a test can count on reaching their children.
+_RUNS_ALL = {"prompt-chaining", "parallel-sectioning", "parallel-voting", "evaluator-optimizer"}
+
+# Patterns a step's error passes straight through (parallel and vote absorb failed branches).
+_RAISES_THROUGH = {"prompt-chaining", "evaluator-optimizer"}
+
+
+def _node_views(plan: Node) -> list[dict[str, Any]]:
+    """Every node, flat, for templates: labels deduplicated; `sure` = every request reaches it."""
+    views: list[dict[str, Any]] = []
+
+    def visit(node: Node, sure: bool, strict: bool) -> None:
+        views.append(
+            {
+                "pattern": node.pattern,
+                "name": node.name,
+                "steps": list(node.steps),
+                "params": dict(node.params),
+                "labels": list(dict.fromkeys(child.name for child in node.children)),
+                "sure": sure,
+                "strict": strict,
+                "gated": [c.steps[0] for c in node.children if c.pattern == "single-call"],
+                "voted_step": _last_step(node.children[0])
+                if node.pattern == "parallel-voting" and node.children
+                else None,
+            }
+        )
+        for child in node.children:
+            raises = strict and node.pattern in _RAISES_THROUGH
+            visit(child, sure and node.pattern in _RUNS_ALL, raises)
+
+    visit(plan, True, True)
+    return views
+
+
+def _last_step(node: Node) -> str | None:
+    """The step whose output is the node's output, when one step's is (single call, chain)."""
+    if node.pattern == "single-call":
+        return node.steps[0]
+    if node.pattern == "prompt-chaining" and node.children:
+        return _last_step(node.children[-1])
+    return None
 
 
 def _ladder_order(plan: Node) -> list[PatternId]:
