@@ -11,6 +11,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from runtime.plan import PatternId
+
 from .errors import UserError
 
 Flow = Literal["known", "depends-on-input", "unknown"]
@@ -61,6 +63,8 @@ class Answers(BaseModel):
     """Hard dollar cap per request, written into the generated project."""
     models: dict[str, str] = Field(default_factory=dict)
     """Model per step, per step kind, or `default` for the rest."""
+    override: PatternId | None = None
+    """A pattern the user picked instead of the recommendation (the interview records it)."""
 
     @field_validator("name")
     @classmethod

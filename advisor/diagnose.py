@@ -29,6 +29,7 @@ class _Built:
 
 def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendation:
     """Recommend the simplest composition for `answers` (or build the `override` pattern)."""
+    override = override or answers.override
     natural = _build(answers)
     natural_pattern = primary_pattern(natural.tree)
     built = natural
@@ -550,7 +551,9 @@ def _rejected(
 
 def _adds(pattern: PatternId, expected: float, worst: int) -> str:
     info = PATTERNS[pattern]
-    text = f"; it would add {expected:+g} calls expected ({worst:+d} worst)"
+    text = f"; it would add {expected:+g} calls expected ({worst:+d} worst)".replace(
+        "+1 calls", "+1 call"
+    )
     for mult in info.multipliers:
         text += f", ~{mult.factor:g}x the tokens of {mult.baseline} for {mult.applies_to}"
     if info.multipliers:

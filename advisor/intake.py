@@ -50,7 +50,9 @@ def interview(ask: Asker, console: Console) -> Recommendation:
         choice = ask(decision_question(answers, rec))
         if choice == ACCEPT:
             return rec
-        rec = diagnose(answers, override=choice)  # type: ignore[arg-type]
+        picked = None if choice == rec.natural_pattern else choice
+        answers = answers.model_copy(update={"override": picked})
+        rec = diagnose(answers)
 
 
 def decision_question(answers: Answers, rec: Recommendation) -> Question:
@@ -66,7 +68,7 @@ def decision_question(answers: Answers, rec: Recommendation) -> Question:
         choices.append(
             Choice(
                 value=pattern,
-                title=f"{pattern} ({label}): {alt.expected:g} calls expected ({delta:+g}), "
+                title=f"{pattern} ({label}): {_calls(alt.expected)} expected ({delta:+g}), "
                 f"worst {alt.worst} ({alt.worst - now.worst:+d})",
             )
         )
@@ -77,3 +79,7 @@ def decision_question(answers: Answers, rec: Recommendation) -> Question:
         default=ACCEPT,
         choices=tuple(choices),
     )
+
+
+def _calls(n: float) -> str:
+    return f"{n:g} call" if n == 1 else f"{n:g} calls"

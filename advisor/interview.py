@@ -52,15 +52,20 @@ class Question:
     required: bool = False
     """Whether an empty answer is refused (lists: at least one entry)."""
 
+    def resolve(self, raw: str) -> str:
+        """The typed text, or the default when the user just pressed Enter."""
+        text = raw.strip()
+        return text if text or isinstance(self.default, bool) else self.default
+
     def validate(self, raw: str) -> str | None:
         """None when `raw` is acceptable, else a message saying what to type instead."""
-        return _VALIDATORS[self.kind](self, raw.strip())
+        return _VALIDATORS[self.kind](self, self.resolve(raw))
 
     def parse(self, raw: str | bool) -> Any:
         """The typed value for the answers (call only after `validate` accepted it)."""
         if isinstance(raw, bool) or self.kind in ("confirm", "select"):
             return raw
-        text = raw.strip()
+        text = self.resolve(raw)
         if self.kind == "list":
             return split_list(text)
         if self.kind == "number":
@@ -309,15 +314,25 @@ def questionary_asker(**prompt_kwargs: Any) -> Asker:
 
 
 def _prompt(questionary: Any, q: Question, kwargs: dict[str, Any]) -> Any:
-    message = q.message if not q.hint else f"{q.message} ({q.hint})"
     if q.kind == "select":
         choices = [questionary.Choice(title=c.title, value=c.value) for c in q.choices]
-        return questionary.select(message, choices=choices, default=q.default, **kwargs)
+        hint = f"({q.hint} Arrow keys, then Enter)" if q.hint else None
+        return questionary.select(
+            q.message, choices=choices, default=q.default, instruction=hint, **kwargs
+        )
     if q.kind == "confirm":
-        return questionary.confirm(message, default=bool(q.default), **kwargs)
+        return questionary.confirm(q.message, default=bool(q.default), **kwargs)
 
     def validate(text: str) -> bool | str:
         problem = q.validate(text)
         return True if problem is None else problem
 
-    return questionary.text(message, default=str(q.default), validate=validate, **kwargs)
+    # The buffer starts empty (a pre-filled default would be appended to); Enter takes the default.
+    return questionary.text(q.message, validate=validate, instruction=_instruction(q), **kwargs)
+
+
+def _instruction(q: Question) -> str | None:
+    parts = [q.hint] if q.hint else []
+    if q.default:
+        parts.append(f"Enter for {q.default}")
+    return f"({'; '.join(parts)})" if parts else None

@@ -311,3 +311,9 @@ def test_fallback_prefers_a_general_category() -> None:
 def test_user_step_names_colliding_with_pattern_steps_are_renamed() -> None:
     rec = diagnose(answers(independent_subtasks=["merge", "tone"]))
     assert sorted(rec.composition.all_steps()) == ["merge", "merge_2", "tone"]
+
+
+def test_an_override_in_the_answers_file_is_honoured() -> None:
+    rec = diagnose(answers(steps=["a", "b"], override="agent-loop"))
+    assert rec.pattern == "agent-loop" and rec.natural_pattern == "prompt-chaining"
+    assert any("override up the ladder" in w for w in rec.warnings)

@@ -11,6 +11,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from rich.console import Console
 
+from advisor.diagnose import diagnose
 from advisor.errors import Interrupted
 from advisor.intake import ACCEPT, interview, obtain
 from advisor.interview import QUESTIONS, Question, questionary_asker, run_questions
@@ -90,7 +91,7 @@ def by_key(key: str) -> Question:
     ("key", "raw", "fragment"),
     [
         ("name", "9lives", "start with a letter"),
-        ("name", "", "start with a letter"),
+        ("name", "-desk", "start with a letter"),
         ("steps", "draft, draft", "appears twice"),
         ("steps", "draft, !!", "start each name with a letter"),
         ("volume_per_day", "lots", "not a whole number"),
@@ -135,6 +136,9 @@ def test_decision_accepts_or_overrides_with_costs_shown() -> None:
     assert any(t.startswith("agent-loop (rung 6): 5 calls expected (+3)") for t in titles)
     assert any(t.startswith("routing (recommended)") for t in titles)
     assert "your pick; the answers lead to routing" in console.export_text()
+    # The pick is saved with the answers, so `--answers` reproduces it.
+    assert rec.answers.override == "agent-loop"
+    assert diagnose(rec.answers) == rec
 
 
 def test_no_terminal_and_no_file_is_a_user_error() -> None:
