@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -122,6 +123,7 @@ class Run:
         api_base: str | None = None,
         api_key: str | None = None,
         max_tokens: Mapping[str, int] | None = None,
+        litellm_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         self.models = ModelMap.of(models)
         self.budget = Budget(limits)
@@ -133,6 +135,9 @@ class Run:
         self.api_base = api_base
         self._api_key = api_key
         self.max_tokens = dict(max_tokens or {})
+        """Completion-token cap per step name (else DEFAULT_MAX_TOKENS)."""
+        self.litellm_kwargs = dict(litellm_kwargs or {})
+        """Extra keyword arguments for every litellm.acompletion (headers, mock_response...)."""
         self._lock = threading.Lock()
         self._prompt_tokens = 0
         self._completion_tokens = 0
@@ -257,7 +262,7 @@ class Run:
             held = self._reserve(prompt, req.max_tokens, price)
             start = time.perf_counter()
             try:
-                raw = await asyncio.wait_for(self._send(req), req.timeout_s)
+                raw = await _with_timeout(self._send(req), req.timeout_s)
             except BaseException as exc:
                 latency = time.perf_counter() - start
                 self._settle_failure(req, held, exc, attempt, latency)
@@ -292,7 +297,9 @@ class Run:
     async def _send(self, req: CallRequest) -> RawCompletion:
         if self.simulated is not None:
             return await self.simulated.complete(req)
-        return await litellm_complete(req, api_base=self.api_base, api_key=self._api_key)
+        return await litellm_complete(
+            req, api_base=self.api_base, api_key=self._api_key, extra=self.litellm_kwargs
+        )
 
     def _settle_failure(
         self, req: CallRequest, held: Reservation, exc: BaseException, attempt: int, latency: float
@@ -408,6 +415,14 @@ class Run:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.__exit__(kind, exc, tb)
+
+
+async def _with_timeout(work: Coroutine[Any, Any, T], seconds: float) -> T:
+    """Await with a deadline; asyncio.timeout (3.11+) spares wait_for's extra task per call."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await work
+    return await asyncio.wait_for(work, seconds)
 
 
 def _maybe_billed(exc: BaseException) -> bool:

@@ -86,6 +86,12 @@ def _from_entry(entry: Mapping[str, Any]) -> Price:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _bundled_price(model: str) -> Price | None:
+    entry = map_entry(model)
+    return None if entry is None else _from_entry(entry)
+
+
 class PriceBook:
     """Prices per model string: user overrides first, then litellm's bundled map."""
 
@@ -100,8 +106,7 @@ class PriceBook:
         """The model's price, or None when nobody knows it."""
         if model in self._overrides:
             return self._overrides[model]
-        entry = map_entry(model)
-        return None if entry is None else _from_entry(entry)
+        return _bundled_price(model)
 
     def require(self, model: str) -> Price:
         """The model's price; UnknownPriceError (naming the way out) when unknown."""
