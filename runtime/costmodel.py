@@ -49,7 +49,9 @@ class StepFacts:
     price: Price
     """The model's price."""
     prompt_tokens: int
-    """Tokens of the step's own prompt text (the PKG/prompts/STEP.md file)."""
+    """Tokens of the step's own prompt text (the PKG/prompts/STEP.md file), as expected."""
+    prompt_tokens_worst: int = -1
+    """At most this many (its UTF-8 bytes: a byte-level BPE token is at least one byte)."""
     output_tokens: float
     """Typical visible output tokens per call."""
     max_tokens: int
@@ -255,8 +257,9 @@ def call(ctx: Context, step: str, inp: Size, *, exp_n: float = 1.0) -> Flow:
     settles a timed-out attempt at its whole reservation).
     """
     f = ctx.facts[step]
-    base = REPLY_TOKENS + 2 * MESSAGE_TOKENS + f.prompt_tokens + f.extra_prompt_tokens
-    prompt = Size(base + inp.exp, base + inp.worst)
+    frame = REPLY_TOKENS + 2 * MESSAGE_TOKENS + f.extra_prompt_tokens
+    own_worst = f.prompt_tokens_worst if f.prompt_tokens_worst >= 0 else f.prompt_tokens
+    prompt = Size(frame + f.prompt_tokens + inp.exp, frame + own_worst + inp.worst)
     m = ctx.measured.get(step)
     p_exp = m.prompt_tokens if m else prompt.exp
     c_exp = m.completion_tokens if m else min(f.output_tokens + f.reasoning_tokens, f.max_tokens)

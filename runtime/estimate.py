@@ -21,7 +21,7 @@ from .models import DEFAULT_MAX_TOKENS
 from .plan import Node
 from .prices import Price, PriceBook, map_entry
 from .settings import Settings
-from .tokens import count_text
+from .tokens import approx_count
 
 DAYS_PER_MONTH = 30
 """Monthly figures are 30 days of the daily volume."""
@@ -268,13 +268,15 @@ def step_facts(
         cap = settings.max_tokens.get(step, DEFAULT_MAX_TOKENS)  # what run.call uses
         visible = min(info.typical_output_tokens, cap)
         structured = kind in STRUCTURED_KINDS
+        text = prompts.get(step)
         listed = tools.get(step)
         n_tools = len(listed) if isinstance(listed, list) else 0
         facts[step] = StepFacts(
             step=step,
             model=model,
             price=price,
-            prompt_tokens=count_text(prompts[step]) if step in prompts else DEFAULT_PROMPT_TOKENS,
+            prompt_tokens=approx_count(text) if text is not None else DEFAULT_PROMPT_TOKENS,
+            prompt_tokens_worst=len(text.encode()) if text is not None else DEFAULT_PROMPT_TOKENS,
             output_tokens=visible,
             max_tokens=cap,
             reasoning_tokens=_reasoning(model, visible, cap),
@@ -434,6 +436,8 @@ def assumptions(
         "every loop runs to its cap",
         f"latency: {LATENCY_BASE_S:g} s + output tokens at {TOKENS_PER_S:g} tokens/s per call on "
         "the critical path (parallel branches count once)",
+        "prompt files: ~4 characters a token expected, at most one token a byte at worst "
+        "(no tokenizer load, so estimate stays fast); "
         f"structured calls carry ~{SCHEMA_TOKENS} schema tokens; agent turns "
         f"~{TOOL_SCHEMA_TOKENS} per tool schema",
     ]

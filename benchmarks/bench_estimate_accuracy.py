@@ -1,0 +1,183 @@
+"""Estimate accuracy per example project: error before/after calibration, worst never exceeded.
+
+Run: python benchmarks/bench_estimate_accuracy.py [--runs 20]
+
+For every examples/*.yaml: the plan is built from the runtime combinators (as a generated
+project wires it) and run N times on the simulated model, then N times through litellm's real
+HTTP path against a loopback OpenAI-compatible stub that answers like the simulated model.
+Reported: the uncalibrated expected cost's error against the measured mean; the error after
+`--from-trace` on the first half of the runs, measured against the other half (held out);
+and the largest spent/worst ratio over all runs (must stay <= 1). Target: calibrated within 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "1"
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from advisor.answers import load_answers
+from advisor.diagnose import diagnose
+from runtime import Limits, PriceBook, RetryPolicy, Run, SimulatedModel
+from runtime.calibrate import calibrate
+from runtime.combinators.execute import execute
+from runtime.completion import CallRequest
+from runtime.errors import WorkflowError
+from runtime.estimate import estimate_settings
+from runtime.settings import LimitSettings, PriceOverride, Settings
+from tests.estimate_flows import build_flow
+from tests.stub_server import Scripted, StubServer, completion_body
+from tests.test_estimate_bound import PROMPT, with_tool_cap
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUT = "Please help: my March invoice shows two charges for one order. " * 20
+STUB_MODEL = "openai/stub"
+HINT = "Reply with only a JSON object that matches this JSON schema:\n"
+
+
+class EchoStub(StubServer):
+    """The loopback stub, answering every request as the simulated model would."""
+
+    def __init__(self, seed: int = 0) -> None:
+        super().__init__()
+        self.sim = SimulatedModel(seed=seed, text_tokens=300)
+
+    def _take(self, body: dict[str, Any], headers: dict[str, str]) -> Scripted:
+        fmt = (body.get("response_format") or {}).get("json_schema") or {}
+        schema = fmt.get("schema") or _hinted_schema(body.get("messages", []))
+        req = CallRequest(
+            step=f"stub{len(self.requests)}",
+            model=STUB_MODEL,
+            messages=body.get("messages", []),
+            max_tokens=int(body.get("max_tokens") or body.get("max_completion_tokens") or 1024),
+            tools=body.get("tools"),
+            response_schema=schema,
+        )
+        self.requests.append(None)  # type: ignore[arg-type]
+        raw = asyncio.run(self.sim.complete(req))
+        calls = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments_json},
+            }
+            for c in raw.tool_calls
+        ]
+        reply = completion_body(
+            raw.text or None,
+            prompt_tokens=raw.usage.prompt_tokens,
+            completion_tokens=raw.usage.completion_tokens,
+            tool_calls=calls or None,
+        )
+        return Scripted(body=reply)
+
+
+def _hinted_schema(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The schema the runtime puts in a system message for models without schema support."""
+    for msg in messages:
+        text = str(msg.get("content") or "")
+        if msg.get("role") == "system" and text.startswith(HINT):
+            return dict(json.loads(text[len(HINT) :]))
+    return None
+
+
+def project(example: Path, model: str | None) -> Settings:
+    s = diagnose(load_answers(example)).settings()
+    update: dict[str, Any] = {"plan": with_tool_cap(s.plan), "limits": LimitSettings()}
+    if model:
+        update["models"] = s.models.model_copy(update={"default": model, "steps": {}})
+        update["prices"] = {model: PriceOverride(input_per_mtok=0.15, output_per_mtok=0.6)}
+    return s.model_copy(update=update)
+
+
+async def one_run(
+    s: Settings, seed: int, trace: Path, stub: EchoStub | None
+) -> tuple[float, int, int]:
+    run = Run(
+        models=s.models,
+        limits=Limits(),
+        simulated=None if stub else SimulatedModel(seed=seed, text_tokens=300, tool_turns=seed % 4),
+        prices=PriceBook(s.prices),
+        retry=RetryPolicy(max_attempts=s.max_attempts),
+        max_tokens=s.max_tokens,
+        trace=trace,
+        api_base=stub.base_url if stub else None,
+        api_key="test" if stub else None,
+    )
+    flow = build_flow(s.plan, dict.fromkeys(s.plan.all_steps(), PROMPT))
+    with run, contextlib.suppress(WorkflowError):
+        await execute(flow, run, INPUT)
+    spent = run.budget.spent
+    return spent.usd, spent.calls, spent.tokens
+
+
+def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> dict[str, float]:
+    s = project(example, STUB_MODEL if stub else None)
+    from runtime.tokens import count_text
+
+    size = count_text(INPUT)
+    prompts = dict.fromkeys(s.plan.all_steps(), PROMPT)
+    est = estimate_settings(s, prompts, input_tokens=size, with_alternatives=False)
+    traces, results = [], []
+    for i in range(runs):
+        path = folder / f"{example.stem}-{'http' if stub else 'sim'}-{i}.jsonl"
+        results.append(asyncio.run(one_run(s, i, path, stub)))
+        traces.append(path)
+    half = runs // 2
+    learn = calibrate(traces[:half])
+    after = estimate_settings(
+        s, prompts, input_tokens=size, calibration=learn, with_alternatives=False
+    )
+    mean_all = sum(r[0] for r in results) / runs
+    mean_held = sum(r[0] for r in results[half:]) / (runs - half)
+    t = est.total
+    worst = max(
+        max(r[0] / t.usd_worst, r[1] / t.calls_worst, r[2] / t.tokens_worst) for r in results
+    )
+    return {
+        "before": t.usd_exp / mean_all - 1,
+        "after": after.total.usd_exp / mean_held - 1,
+        "worst_ratio": worst,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    logging.getLogger("wfadvise.runtime").setLevel(logging.ERROR)  # fallbacks are expected here
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
+    stub = EchoStub()
+    stub.start()
+    print(f"{'example':<24}{'path':<6}{'before':>9}{'after':>9}{'max spent/worst':>17}")
+    worst_seen, afters = 0.0, []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for example in examples:
+                for label, server in (("sim", None), ("http", stub)):
+                    m = measure(example, args.runs, server, Path(tmp))
+                    afters.append(abs(m["after"]))
+                    worst_seen = max(worst_seen, m["worst_ratio"])
+                    print(
+                        f"{example.stem:<24}{label:<6}{m['before']:>+9.1%}{m['after']:>+9.1%}{m['worst_ratio']:>17.3f}"
+                    )
+    finally:
+        stub.stop()
+    within = sum(a <= 0.10 for a in afters)
+    print(f"\ncalibrated within 10%: {within}/{len(afters)}; largest |error| {max(afters):.1%}")
+    print(f"largest spent/worst over all runs: {worst_seen:.3f} (must be <= 1)")
+
+
+if __name__ == "__main__":
+    main()
