@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .errors import UserError
+from .errors import Interrupted, UserError
 
 app = typer.Typer(
     name="wfadvise",
@@ -135,17 +135,17 @@ def main() -> None:
     """Entry point: run the app and turn user errors into one line and an exit code."""
     try:
         app(standalone_mode=False)
+    except Interrupted as err:
+        typer.secho(str(err), err=True)
+        raise SystemExit(err.exit_code) from None
     except UserError as err:
         typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
         raise SystemExit(err.exit_code) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         typer.secho("interrupted: nothing was written", err=True)
         raise SystemExit(130) from None
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except typer.Abort:
-        typer.secho("interrupted: nothing was written", err=True)
-        raise SystemExit(130) from None
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
         import click
 
