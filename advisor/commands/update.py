@@ -1,12 +1,164 @@
-"""`wfadvise update`."""
+"""`wfadvise update DIR`: copier update from the template store, keeping the user's edits."""
 
 from __future__ import annotations
 
-from typing import Any
+import subprocess
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..errors import Failure
+import typer
+import yaml
+
+from ..errors import Failure, UserError
+from ..template_store import Published, publish
+
+ANSWERS_FILE = ".copier-answers.yml"
+_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
 
 
-def update_command(*args: Any, **kwargs: Any) -> None:
-    """Placeholder until the issue that builds `wfadvise update` lands."""
-    raise Failure("`wfadvise update` is not built yet")
+@dataclass(frozen=True)
+class Updated:
+    """What an update did."""
+
+    from_version: str
+    """Template version the project was at."""
+    to_version: str
+    """Template version it is at now."""
+    changed: list[str] = field(default_factory=list)
+    """Files the update changed (relative to the project)."""
+    conflicts: list[str] = field(default_factory=list)
+    """Files left with conflict markers for the user to resolve."""
+
+
+def update_command(directory: Path) -> None:
+    """Update the project and report what changed; conflicts are an error naming the files."""
+    result = update_project(directory)
+    typer.echo(report(result))
+    if result.conflicts:
+        raise Failure(
+            "the update left conflicts in: "
+            + ", ".join(result.conflicts)
+            + " — resolve the <<<<<<< / >>>>>>> markers, then `git add` and commit"
+        )
+
+
+def update_project(directory: Path, *, published: Published | None = None) -> Updated:
+    """Bring a generated project to this wfadvise's template version."""
+    project = directory.expanduser().resolve()
+    recorded = read_recorded(project)
+    require_clean_git(project)
+    published = published or publish()
+    current = str(recorded.get("_commit", ""))
+    if current == published.tag:
+        return Updated(from_version=current, to_version=current)
+    src = Path(str(recorded.get("_src_path", "")))
+    if src.resolve() != published.path.resolve():
+        raise UserError(
+            f"{ANSWERS_FILE} points at the template store {src}, but this wfadvise uses "
+            f"{published.path}; set _src_path in {ANSWERS_FILE} to {published.path} (or set "
+            "WFADVISE_TEMPLATE_STORE to the old store), commit, and run update again"
+        )
+    _copier_update(project, published)
+    return Updated(
+        from_version=current,
+        to_version=published.tag,
+        changed=_git_lines(project, "status", "--porcelain", "--untracked-files=all"),
+        conflicts=find_conflicts(project),
+    )
+
+
+def read_recorded(project: Path) -> dict[str, object]:
+    """The copier answers recorded in the project (its template source and version)."""
+    path = project / ANSWERS_FILE
+    if not path.is_file():
+        raise UserError(
+            f"{project} has no {ANSWERS_FILE}: it was not made by `wfadvise new` "
+            "(or the file was deleted; restore it from git)"
+        )
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "_commit" not in data:
+        raise UserError(f"{path} has no template version (_commit); restore it from git")
+    return data
+
+
+def require_clean_git(project: Path) -> None:
+    """copier merges through git: the project must be a git work tree with nothing uncommitted."""
+    probe = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise UserError(
+            f"{project} is not in a git repository; update merges through git: run "
+            "`git init && git add -A && git commit -m generated` there first"
+        )
+    dirty = _git_lines(project, "status", "--porcelain", "--untracked-files=all")
+    if dirty:
+        names = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise UserError(
+            f"{project} has uncommitted changes ({names}); commit or stash them, then update"
+        )
+
+
+def find_conflicts(project: Path) -> list[str]:
+    """Files with unmerged entries or copier's conflict markers."""
+    unmerged = set(_git_lines(project, "diff", "--name-only", "--diff-filter=U"))
+    for line in _git_lines(project, "status", "--porcelain", "--untracked-files=all"):
+        name = line[3:]
+        path = project / name
+        if path.is_file() and _has_markers(path):
+            unmerged.add(name)
+    return sorted(unmerged)
+
+
+def report(result: Updated) -> str:
+    """A short account of the update."""
+    if result.from_version == result.to_version:
+        return f"Already at template {result.to_version}; nothing to update."
+    lines = [f"Updated from template {result.from_version} to {result.to_version}."]
+    if result.changed:
+        lines.append("Changed: " + ", ".join(line[3:] for line in result.changed))
+    lines.append("Review with `git diff`, run the tests, then commit.")
+    return "\n".join(lines)
+
+
+def _copier_update(project: Path, published: Published) -> None:
+    from copier import run_update
+    from copier.errors import CopierError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            run_update(
+                project,
+                vcs_ref=published.tag,
+                defaults=True,
+                overwrite=True,
+                skip_answered=True,
+                quiet=True,
+                conflict="inline",
+                unsafe=False,
+            )
+    except CopierError as exc:
+        raise Failure(f"copier update failed: {exc}") from exc
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return False
+    return any(line.rstrip() in _MARKERS for line in text.splitlines())
+
+
+def _git_lines(project: Path, *args: str) -> list[str]:
+    proc = subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise Failure(f"git {args[0]} failed in {project}: {proc.stderr.strip()}")
+    return [line for line in proc.stdout.splitlines() if line.strip()]

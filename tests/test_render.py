@@ -1,0 +1,130 @@
+"""Rendering through copier: the store, the data, what a project holds, and safe names."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers_render import PATTERN_ANSWERS, spec_for
+
+from advisor.commands.new import write_project
+from advisor.identifiers import package_name, py_str, unique_identifiers
+from advisor.template_store import Published, TemplateSource, default_source, publish, tags
+from runtime.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    return publish(store=tmp_path_factory.mktemp("store") / "template-store")
+
+
+def test_publish_is_idempotent_and_tags_the_version(published: Published) -> None:
+    again = publish(store=published.path)
+    assert again == published
+    assert tags(published.path) == [published.tag]
+    vendored = published.path / "template" / "{{ package }}" / "_runtime" / "models.py"
+    assert vendored.read_bytes() == (default_source().runtime_dir / "models.py").read_bytes()
+
+
+def test_changed_content_at_the_same_version_gets_a_post_tag(tmp_path: Path) -> None:
+    src = default_source()
+    template = tmp_path / "template"
+    import shutil
+
+    shutil.copytree(src.template_dir, template)
+    store = tmp_path / "store"
+    first = publish(
+        TemplateSource(template_dir=template, runtime_dir=src.runtime_dir, version="9.0"), store
+    )
+    (template / "template" / "NOTE.md").write_text("new\n")
+    second = publish(
+        TemplateSource(template_dir=template, runtime_dir=src.runtime_dir, version="9.0"), store
+    )
+    assert (first.tag, second.tag) == ("9.0", "9.0.post1")
+
+
+def test_project_layout_and_answers_record(tmp_path: Path, published: Published) -> None:
+    spec = spec_for(PATTERN_ANSWERS["routing"])
+    made = write_project(spec, tmp_path / "desk", published=published)
+    pkg = made.path / made.package
+    for rel in ("pyproject.toml", "README.md", ".gitignore", ".env.example", "tests/conftest.py"):
+        assert (made.path / rel).is_file(), rel
+    for rel in ("__init__.py", "__main__.py", "workflow.py", "schemas.py", "tools.py"):
+        assert (pkg / rel).is_file(), rel
+    assert (pkg / "_runtime" / "models.py").is_file()
+    assert Settings.load(pkg / "settings.json") == spec.settings
+    for step in spec.settings.plan.all_steps():
+        assert (pkg / "prompts" / f"{step}.md").read_text().count("{input}") == 1
+    recorded = yaml.safe_load((made.path / ".copier-answers.yml").read_text())
+    assert recorded["_commit"] == published.tag
+    assert recorded["recommendation"]["pattern"] == "routing"
+    assert recorded["answers"]["categories"] == ["billing", "technical", "general"]
+    assert "OPENAI_API_KEY=" in (made.path / ".env.example").read_text()
+
+
+def test_readme_explains_and_draws_the_workflow(tmp_path: Path, published: Published) -> None:
+    spec = spec_for(PATTERN_ANSWERS["routing"])
+    made = write_project(spec, tmp_path / "desk", published=published)
+    readme = (made.path / "README.md").read_text()
+    assert "```mermaid\nflowchart TD" in readme
+    for label in ("billing", "technical", "general"):
+        assert f'|"{label}"|' in readme
+    for reason in spec.recommendation["reasons"]:
+        assert reason.splitlines()[0] in readme
+    for alt in spec.recommendation["rejected"]:
+        assert f"`{alt['pattern']}`" in readme
+    assert f"python -m {made.package} run --mock" in readme
+    assert "wfadvise update" in readme and "estimate" in readme
+
+
+def test_workflow_reads_like_the_pattern(tmp_path: Path, published: Published) -> None:
+    made = write_project(spec_for(PATTERN_ANSWERS["routing"]), tmp_path / "d", published=published)
+    code = (made.path / made.package / "workflow.py").read_text()
+    assert "return route(" in code and '"billing": ' in code and "fallback=" in code
+    assert len(code.splitlines()) < 60  # the topology fits on one screen
+
+
+def test_identifiers_are_valid_unique_and_never_keywords() -> None:
+    ids = unique_identifiers(["class", "Draft", "draft", "2nd pass", "ü", "", "run"])
+    assert list(ids.values()) == [
+        "class_",
+        "draft",
+        "draft_2",
+        "step_2nd_pass",
+        "u",
+        "step_2",  # "step" is taken by the generated code
+        "run_2",
+    ]
+    assert all(v.isidentifier() for v in ids.values())
+    assert package_name("json") == "json_app" and package_name("9 lives") == "workflow_9_lives"
+    for text in ['a"b', "x\\y", "{{ }}", '"""', "\n\x00\u2028"]:
+        assert ast.literal_eval(py_str(text)) == text
+
+
+def test_plain_copier_copy_with_the_answers_file_as_data(
+    tmp_path: Path, published: Published
+) -> None:
+    from copier import run_copy
+
+    made = write_project(
+        spec_for(PATTERN_ANSWERS["agent-loop"]), tmp_path / "a", published=published
+    )
+    recorded = yaml.safe_load((made.path / ".copier-answers.yml").read_text())
+    data = {k: v for k, v in recorded.items() if not k.startswith("_")}
+    data_file = tmp_path / "data.yml"
+    data_file.write_text(yaml.safe_dump(data))
+    again = tmp_path / "again"
+    run_copy(
+        str(published.path),
+        again,
+        data=yaml.safe_load(data_file.read_text()),
+        vcs_ref=published.tag,
+        defaults=True,
+        quiet=True,
+    )
+    for rel in ("research/workflow.py", "research/settings.json", "README.md"):
+        assert (again / rel).read_text() == (made.path / rel).read_text()
+    assert json.loads((again / "research/settings.json").read_text())["pattern"] == "agent-loop"
