@@ -97,8 +97,16 @@ def retry_after_s(exc: BaseException, now: Callable[[], float] = time.time) -> f
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = _http_date(value)
+    if when is None:
         return None
-    return max(0.0, when.timestamp() - now())
+    # Measured against the server's own Date header when there is one: clocks differ.
+    sent = _http_date(headers.get("date", ""))
+    return max(0.0, when - (sent if sent is not None else now()))
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None

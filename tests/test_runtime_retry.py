@@ -53,6 +53,8 @@ def test_retry_after_in_seconds_and_as_an_http_date() -> None:
     now = datetime(2025, 1, 1, tzinfo=timezone.utc).timestamp()
     when = format_datetime(datetime(2025, 1, 1, 0, 0, 30, tzinfo=timezone.utc), usegmt=True)
     assert retry_after_s(http(503, **{"retry-after": when}), now=lambda: now) == 30.0
+    server_clock = {"retry-after": when, "date": "Wed, 01 Jan 2025 00:00:20 GMT"}
+    assert retry_after_s(http(503, **server_clock), now=lambda: 0.0) == 10.0
     assert retry_after_s(http(429, **{"retry-after": "soon"})) is None
     assert retry_after_s(http(429)) is None
 

@@ -67,10 +67,13 @@ def test_429_retry_after_is_waited_out(stub: StubServer) -> None:
 
 
 def test_retry_after_as_http_date_is_waited_out(stub: StubServer) -> None:
+    run = stub_run(stub, retry=RetryPolicy(max_attempts=2, base_s=0.0))
+    stub.reply("warm-up")  # the first call imports litellm, which takes seconds
+    run.call_sync("draft", MSG, max_tokens=20)
+    stub.reset()
     when = datetime.now(timezone.utc) + timedelta(seconds=2)
     stub.error(503, headers={"Retry-After": format_datetime(when, usegmt=True)})
     stub.reply("ok")
-    run = stub_run(stub, retry=RetryPolicy(max_attempts=2, base_s=0.0))
     assert run.call_sync("draft", MSG, max_tokens=20).output == "ok"
     waited = stub.requests[1].at - stub.requests[0].at
     assert 0.5 <= waited < 3.0  # HTTP dates have whole-second resolution
