@@ -33,8 +33,10 @@ REASONING_FACTOR = 4.0
 """Assumed hidden reasoning tokens per visible output token, for models that reason."""
 SCHEMA_TOKENS = 300
 """Assumed prompt tokens a response schema adds to a structured call (providers bill it)."""
-STRUCTURED_KINDS = frozenset({"classify", "validate", "evaluate", "plan", "vote"})
-"""Step kinds whose output is a validated pydantic object (and so may be repaired)."""
+STRUCTURED_KINDS = frozenset({"classify", "evaluate", "plan"})
+"""Step kinds whose output is a validated pydantic object (and so may be repaired): the
+generated workflow gives a response model to the router's label, the planner's plan and the
+evaluator's verdict (templates' schemas.py); a step given one by hand needs adding here."""
 TOOL_SCHEMA_TOKENS = 120
 """Assumed prompt tokens per tool schema sent with every agent turn."""
 DEFAULT_PROMPT_TOKENS = 150

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, create_model
 
 from runtime import (
     Verdict,
@@ -38,13 +38,6 @@ class Check(BaseModel):
     """Why not."""
 
 
-class Answer(BaseModel):
-    """A vote."""
-
-    answer: str = Field(max_length=40)
-    """The short verdict."""
-
-
 def build_flow(plan: Node, prompts: dict[str, str]) -> Step:
     """A flow for `plan` made of the runtime's combinators."""
     kinds = step_kinds(plan)
@@ -55,7 +48,7 @@ def _call(step: str, prompts: dict[str, str], kinds: dict[str, str], model: Any 
     kind = kinds[step]
     response: Any = model
     if response is None and kind in STRUCTURED_KINDS:
-        response = {"evaluate": Verdict, "vote": Answer}.get(kind, Check)
+        response = {"evaluate": Verdict}.get(kind, Check)
     return llm(step, prompts.get(step, "") + "\n{input}", response_model=response)
 
 

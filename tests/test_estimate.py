@@ -77,8 +77,8 @@ def test_routing_expected_averages_handlers_worst_takes_the_dearest() -> None:
 def test_voting_runs_n_times_but_waits_once() -> None:
     plan = Node(pattern="parallel-voting", name="v", children=[leaf("judge")], params={"n": 5})
     e = est(plan, max_tokens={"judge": 300}, max_attempts=1)
-    # a vote is a structured call (+300 schema tokens) with a typical 60-token answer
-    assert e.total.usd_exp == pytest.approx(5 * ((FRAME + 300 + 500) * IN + 60 * OUT))
+    # a vote is a text call with a typical 60-token answer
+    assert e.total.usd_exp == pytest.approx(5 * ((FRAME + 500) * IN + 60 * OUT))
     assert e.critical_path_calls == 1
     assert e.latency_s == pytest.approx(0.6 + 60 / 75)
 
