@@ -5,9 +5,11 @@ Run: python benchmarks/bench_estimate_accuracy.py [--runs 20]
 For every examples/*.yaml: the plan is built from the runtime combinators (as a generated
 project wires it) and run N times on the simulated model, then N times through litellm's real
 HTTP path against a loopback OpenAI-compatible stub that answers like the simulated model.
-Reported: the uncalibrated expected cost's error against the measured mean; the error after
-`--from-trace` on the first half of the runs, measured against the other half (held out);
-and the largest spent/worst ratio over all runs (must stay <= 1). Target: calibrated within 10%.
+Reported: `before`, the uncalibrated expected cost's error against the measured mean; `after`,
+the error after `--from-trace` on the first half of the runs, against the other half (held
+out); `fit`, the same against the traced half itself; `noise`, how far the two halves' means
+differ (sampling; refine approvals and plan sizes are random); and the largest spent/worst
+ratio over all runs (must stay <= 1). Target: calibrated within 10%.
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> di
         s, prompts, input_tokens=size, calibration=learn, with_alternatives=False
     )
     mean_all = sum(r[0] for r in results) / runs
+    mean_learn = sum(r[0] for r in results[:half]) / half
     mean_held = sum(r[0] for r in results[half:]) / (runs - half)
     t = est.total
     worst = max(
@@ -148,6 +151,8 @@ def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> di
     return {
         "before": t.usd_exp / mean_all - 1,
         "after": after.total.usd_exp / mean_held - 1,
+        "fit": after.total.usd_exp / mean_learn - 1,
+        "noise": mean_learn / mean_held - 1,
         "worst_ratio": worst,
     }
 
@@ -160,7 +165,10 @@ def main() -> None:
     examples = sorted((ROOT / "examples").glob("*.yaml"))
     stub = EchoStub()
     stub.start()
-    print(f"{'example':<24}{'path':<6}{'before':>9}{'after':>9}{'max spent/worst':>17}")
+    print(
+        f"{'example':<24}{'path':<6}{'before':>9}{'after':>9}{'fit':>8}{'noise':>8}"
+        f"{'max spent/worst':>17}"
+    )
     worst_seen, afters = 0.0, []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,9 +1,9 @@
 """The same task on neighbouring rungs of the ladder (and as an agent loop), priced alike.
 
-Each alternative is a canonical plan of that pattern, as wide as the estimated plan (as many
-steps, handlers, branches or worker types), on the default model, with the catalog's step kinds
-and loop lengths, walked by the same cost model. Where the catalog holds a published multiplier
-(an agent is ~4x the tokens of a chat), the note says so.
+Each alternative is a canonical plan of that pattern, as wide as the calls one request of the
+estimated plan makes (steps, handlers, branches or worker types), on the default model, with
+the catalog's step kinds and loop lengths, walked by the same cost model. Where the catalog
+holds a published multiplier (an agent is ~4x the tokens of a chat), the note says so.
 """
 
 from __future__ import annotations
@@ -68,7 +68,8 @@ def alternatives(
     """Expected cost per request and per month of each neighbouring pattern."""
     from .estimate import Alternative, estimate_settings
 
-    width = max(2, sum(1 for n in settings.plan.walk() if n.pattern == "single-call"))
+    # As wide as the work one request does now: a routed desk of 3-step chains is 4 calls.
+    width = max(2, round(est.logical_calls))
     median = _median_prompt(prompts)
     out = []
     for pattern in neighbours(est.pattern):
