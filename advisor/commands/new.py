@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -90,7 +91,7 @@ def _move_into_place(rendered: Path, target: Path) -> None:
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
     if not target.exists():
-        os.rename(rendered, target)  # atomic on one file system
+        rendered.rename(target)  # atomic on one file system
         return
     # --force into a non-empty directory: replace file by file (each replacement is atomic).
     for src in sorted(rendered.rglob("*")):
@@ -98,16 +99,14 @@ def _move_into_place(rendered: Path, target: Path) -> None:
         if src.is_dir():
             dest.mkdir(parents=True, exist_ok=True)
         else:
-            os.replace(src, dest)
+            src.replace(dest)
 
 
 def summary(made: Made) -> str:
     """What was made and the next three commands."""
     where = made.path
-    try:
+    with contextlib.suppress(ValueError):
         where = made.path.relative_to(Path.cwd())
-    except ValueError:
-        pass
     return "\n".join(
         [
             f"Created {where}/ ({made.files} files): a {made.pattern} workflow, package "
