@@ -22,6 +22,7 @@ from runtime import Fail, Limits, PriceBook, Reply, RetryPolicy, Run, SimulatedM
 from runtime.combinators.execute import execute
 from runtime.errors import WorkflowError
 from runtime.estimate import Estimate, estimate_settings
+from runtime.models import DEFAULT_MAX_TOKENS
 from runtime.plan import Node
 from runtime.settings import LimitSettings, Settings
 from runtime.tokens import count_text
@@ -66,11 +67,20 @@ def spend(s: Settings, sim: SimulatedModel, text: str) -> tuple[int, int, float]
     return spent.calls, spent.tokens, spent.usd
 
 
-def trouble(steps: list[str]) -> st.SearchStrategy[dict[str, list[Any]]]:
-    item = st.sampled_from(
-        [Fail(500), Timeout(), Timeout(), Reply(text="{not json"), Reply(text="word " * 3000)]
-    )
-    return st.dictionaries(st.sampled_from(steps), st.lists(item, max_size=12), max_size=len(steps))
+def trouble(s: Settings) -> st.SearchStrategy[dict[str, list[Any]]]:
+    """Per step: transport failures, timeouts, invalid JSON and replies that fill max_tokens.
+
+    A real provider never returns more than max_tokens, so neither do these replies (the
+    simulated model clamps the usage it reports, not a scripted text).
+    """
+    steps = s.plan.all_steps()
+
+    def items(step: str) -> st.SearchStrategy[list[Any]]:
+        full = Reply(text="word " * (s.max_tokens.get(step, DEFAULT_MAX_TOKENS) - 1))
+        one = st.sampled_from([Fail(500), Timeout(), Timeout(), Reply(text="{not json"), full])
+        return st.lists(one, max_size=12)
+
+    return st.fixed_dictionaries({}, optional={step: items(step) for step in steps})
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -85,7 +95,7 @@ def test_no_run_exceeds_the_worst_case(example: Path) -> None:
         seed=st.integers(0, 10_000),
         size=st.integers(1, 3000),
         tool_turns=st.integers(0, 12),
-        script=trouble(steps),
+        script=trouble(s),
     )
     def check(seed: int, size: int, tool_turns: int, script: dict[str, list[Any]]) -> None:
         sim = SimulatedModel(seed=seed, text_tokens=size, tool_turns=tool_turns, script=script)
@@ -95,3 +105,19 @@ def test_no_run_exceeds_the_worst_case(example: Path) -> None:
         assert usd <= worst.total.usd_worst * (1 + 1e-9)
 
     check()
+
+
+@pytest.mark.parametrize("name", ["single-call", "prompt-chaining", "parallel-sectioning"])
+def test_the_bound_is_reached_by_the_worst_run(name: str) -> None:
+    """Every attempt times out but the last, which fills max_tokens: spend meets the bound."""
+    s = project(Path(__file__).parent.parent / "examples" / f"{name}.yaml")
+    steps = s.plan.all_steps()
+    worst = estimate_settings(s, dict.fromkeys(steps, PROMPT), with_alternatives=False)
+    full = {st_: "word " * (s.max_tokens.get(st_, DEFAULT_MAX_TOKENS) - 1) for st_ in steps}
+    script: dict[str, list[Any]] = {
+        st_: [*[Timeout()] * (s.max_attempts - 1), Reply(text=full[st_])] for st_ in steps
+    }
+    calls, tokens, usd = spend(s, SimulatedModel(seed=1, script=script), "input " * 495)
+    assert calls == worst.total.calls_worst
+    assert 0.9 * worst.total.tokens_worst <= tokens <= worst.total.tokens_worst
+    assert 0.9 * worst.total.usd_worst <= usd <= worst.total.usd_worst
