@@ -168,3 +168,22 @@ def test_real_entry_point_prints_one_line_on_error(
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_model_in_answers_says_where_to_fix_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text("schema: 1\nname: x\nmodels: {default: acme/mystery}\n")
+    code, out = invoke(capsys, "--answers", str(answers))
+    assert code == 2
+    assert "acme/mystery" in out and "answers file" in out
+
+
+def test_plot_into_a_missing_folder_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "nope" / "c.svg"
+    code, out = invoke(capsys, str(make_project(tmp_path / "p")), "--plot", str(target))
+    assert code == 2 and "does not exist" in out
+    assert not target.parent.exists()
