@@ -1,0 +1,115 @@
+"""Every pattern and every example becomes a project that is ruff-clean, runs and passes its tests.
+
+Generated projects need only pydantic and litellm, so they run on this interpreter (one shared
+venv); each project's CLI and test suite run in their own subprocesses, side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers_render import EXAMPLES, PATTERN_ANSWERS, spec_for
+
+from advisor.answers import load_answers
+from advisor.commands.new import spec_from, write_project
+from advisor.diagnose import diagnose
+from advisor.render import ProjectSpec
+from advisor.template_store import Published, publish
+
+pytestmark = pytest.mark.slow
+
+CASES: dict[str, ProjectSpec] = {
+    **{f"pattern-{p}": spec_for(a) for p, a in PATTERN_ANSWERS.items()},
+    **{f"example-{path.stem}": spec_from(diagnose(load_answers(path))) for path in EXAMPLES},
+}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    return publish(store=tmp_path_factory.mktemp("store") / "template-store")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
+    env.pop("PYTHONPATH", None)  # the project must work from its own directory alone
+    return env
+
+
+def test_examples_are_covered() -> None:
+    assert len(EXAMPLES) >= 8, "examples/*.yaml should hold one answers file per pattern"
+
+
+BATCHES = 2  # one per xdist worker on a 2-core machine; each batch shares one pytest process
+
+
+@pytest.mark.parametrize("batch", range(BATCHES))
+def test_generated_projects_run_and_pass_their_own_tests(
+    batch: int, tmp_path: Path, published: Published
+) -> None:
+    cases = sorted(CASES)[batch::BATCHES]
+    made = [write_project(CASES[c], tmp_path / c, published=published) for c in cases]
+    packages = [m.package for m in made]
+    assert len(set(packages)) == len(packages), packages  # one interpreter imports them all
+    lint = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "-q", *map(str, tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+    )
+    assert lint.returncode == 0, lint.stdout
+    env = _env() | {"PYTHONPATH": os.pathsep.join(str(m.path) for m in made)}
+    suites = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-W",
+            "error",
+            "--import-mode=importlib",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:hypothesispytest",
+            *(str(m.path / "tests") for m in made),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    for project in made:  # the real entry point, once per project, beside the suites
+        _run_cli(project.path, project.package)
+    test_out, _ = suites.communicate(timeout=300)
+    assert suites.returncode == 0, test_out[-6000:]
+    assert f"{sum(1 for _ in tmp_path.glob('*/tests/test_*.py'))}" and " passed" in test_out
+
+
+def _run_cli(project: Path, package: str) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            package,
+            "run",
+            "--mock",
+            "--json",
+            "A customer asks about an invoice.",
+        ],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == (3 if doc["stopped_by"] else 0), proc.stderr
+    assert doc["output"] not in (None, ""), (package, doc)
