@@ -178,7 +178,8 @@ def main() -> None:
                     afters.append(abs(m["after"]))
                     worst_seen = max(worst_seen, m["worst_ratio"])
                     print(
-                        f"{example.stem:<24}{label:<6}{m['before']:>+9.1%}{m['after']:>+9.1%}{m['worst_ratio']:>17.3f}"
+                        f"{example.stem:<24}{label:<6}{m['before']:>+9.1%}{m['after']:>+9.1%}"
+                        f"{m['fit']:>+8.1%}{m['noise']:>+8.1%}{m['worst_ratio']:>17.3f}"
                     )
     finally:
         stub.stop()
