@@ -212,6 +212,7 @@ def render_data(data: Mapping[str, Any], dest: Path, *, published: Published) ->
     """Run copier on prepared data (the answers of copier.yml) from a published template."""
     from copier import run_copy
     from copier.errors import CopierError
+    from jinja2 import TemplateError
 
     try:
         with warnings.catch_warnings():
@@ -227,7 +228,7 @@ def render_data(data: Mapping[str, Any], dest: Path, *, published: Published) ->
                 quiet=True,
                 unsafe=False,
             )
-    except CopierError as exc:
+    except (CopierError, TemplateError) as exc:
         raise Failure(f"rendering the template failed: {exc}") from exc
     return dest
 
