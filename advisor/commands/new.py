@@ -137,8 +137,6 @@ def check_project(project: Path) -> str:
             proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-                raise Failure(
-                    f"--check failed at `{' '.join(cmd[-3:])}`:\n" + "\n".join(tail)
-                )
+                raise Failure(f"--check failed at `{' '.join(cmd[-3:])}`:\n" + "\n".join(tail))
         last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "passed"
     return f"--check: installed in a fresh venv and ran the tests: {last}"

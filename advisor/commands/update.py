@@ -156,9 +156,7 @@ def _has_markers(path: Path) -> bool:
 
 
 def _git_lines(project: Path, *args: str) -> list[str]:
-    proc = subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise Failure(f"git {args[0]} failed in {project}: {proc.stderr.strip()}")
     return [line for line in proc.stdout.splitlines() if line.strip()]
