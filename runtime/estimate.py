@@ -16,7 +16,7 @@ from . import catalog
 from .calibrate import Calibration, TraceError, calibrate
 from .costmodel import Context, Cost, Size, StepFacts, Tally
 from .costwalk import walk
-from .errors import WorkflowError
+from .errors import UnknownPriceError, WorkflowError
 from .models import DEFAULT_MAX_TOKENS
 from .plan import Node
 from .prices import Price, PriceBook, map_entry
@@ -43,13 +43,14 @@ DEFAULT_PROMPT_TOKENS = 150
 """Assumed tokens of a step's own prompt when there is no prompt file (answers mode)."""
 
 
-class UnknownModelPrice(WorkflowError):
+class UnknownModelPrice(UnknownPriceError):
     """A step's model has no known price, so nothing can be projected in dollars."""
 
     def __init__(self, model: str, step: str) -> None:
-        super().__init__(
+        WorkflowError.__init__(
+            self,
             f"no price known for model {model!r} (step {step!r}); give one in settings.json: "
-            f'"prices": {{"{model}": {{"input_per_mtok": ..., "output_per_mtok": ...}}}}'
+            f'"prices": {{"{model}": {{"input_per_mtok": ..., "output_per_mtok": ...}}}}',
         )
         self.model = model
         """The model string without a price."""
