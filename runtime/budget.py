@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 
 from .errors import BudgetExceeded
+
+PROMPT_MARGIN = 0.15
+"""Share added to counted prompt tokens when reserving a call. Providers' tokenizers
+(Anthropic's, Gemini's) count more than OpenAI's o200k for the same text; a reservation that
+came up short would let the settled usage overshoot a limit."""
+
+
+def with_margin(prompt_tokens: float) -> int:
+    """Prompt tokens to reserve for `prompt_tokens` counted ones."""
+    return math.ceil(prompt_tokens + prompt_tokens * PROMPT_MARGIN)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from .budget import PROMPT_MARGIN
 from .plan import Node
 from .prices import Price
 
@@ -276,12 +277,17 @@ def call(ctx: Context, step: str, inp: Size, *, exp_n: float = 1.0) -> Flow:
 
 
 def _worst_attempts(f: StepFacts, prompt: float, attempts: int) -> tuple[float, float]:
-    """Tokens and dollars of a call's worst: all repairs, each tried `attempts` times."""
+    """Tokens and dollars of a call's worst: all repairs, each tried `attempts` times.
+
+    Every attempt is bounded by its reservation (prompt plus the runtime's margin, plus
+    max_tokens): what a timed-out attempt is charged, and more than a finished one reports.
+    """
     per_token = max(f.price.output_per_mtok, f.price.reasoning_per_mtok or 0.0) / 1e6
     tokens = usd = 0.0
     for k in range(1 + (REPAIRS if f.structured else 0)):
         # A repair resends the conversation with each failed reply and its errors appended.
-        p = prompt + k * (f.max_tokens + REPAIR_NOTE_TOKENS + 2 * MESSAGE_TOKENS)
+        counted = prompt + k * (f.max_tokens + REPAIR_NOTE_TOKENS + 2 * MESSAGE_TOKENS)
+        p = counted * (1 + PROMPT_MARGIN) + 1  # >= budget.with_margin(counted); inf stays inf
         tokens += attempts * (p + f.max_tokens)
         usd += attempts * (p * f.price.input_per_mtok / 1e6 + f.max_tokens * per_token)
     return tokens, usd

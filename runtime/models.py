@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ValidationError
 
-from .budget import Budget, Limits, Reservation
+from .budget import Budget, Limits, Reservation, with_margin
 from .completion import CallRequest, RawCompletion, ToolCall, Usage
 from .errors import ModelCallError, ModelRequestsDisabled, OutputValidationError, StoppedError
 from .litellm_backend import litellm_complete, with_schema_hint
@@ -24,7 +25,7 @@ from .prices import Price, PriceBook
 from .retry import RetryPolicy, is_retryable, retry_after_s, status_of
 from .scope import step_path
 from .simulated import SimulatedModel
-from .tokens import count_messages
+from .tokens import count_messages, count_text
 from .trace import Trace, scrub
 
 if TYPE_CHECKING:
@@ -36,6 +37,15 @@ ALLOW_MODEL_REQUESTS = True
 DEFAULT_MAX_TOKENS = 1024
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+
+
+def reserved_prompt_tokens(req: CallRequest, *, schema_in_messages: bool) -> int:
+    """Prompt tokens to reserve for a request: counted, schema included, plus a margin."""
+    counted = count_messages(req.messages, req.tools)
+    if req.response_schema is not None and not schema_in_messages:
+        # A schema sent as response_format is billed as prompt, though not in the messages.
+        counted += count_text(json.dumps(req.response_schema, separators=(",", ":")))
+    return with_margin(counted)
 
 
 def model_requests_allowed() -> bool:
@@ -222,10 +232,11 @@ class Run:
         if self.simulated is None and not model_requests_allowed():
             raise ModelRequestsDisabled(model)
         schema = None if response_model is None else response_model.model_json_schema()
+        sent = with_schema_hint(list(messages), model, schema)
         req = CallRequest(
             step=step_path(step),
             model=model,
-            messages=with_schema_hint(list(messages), model, schema),
+            messages=sent,
             max_tokens=max_tokens or self.max_tokens.get(step, DEFAULT_MAX_TOKENS),
             temperature=temperature,
             timeout_s=timeout_s or self.timeout_s,
@@ -234,7 +245,7 @@ class Run:
             response_model=response_model,
         )
         price = self._price(model)
-        prompt = count_messages(req.messages, req.tools)
+        prompt = reserved_prompt_tokens(req, schema_in_messages=len(sent) > len(messages))
         raw, attempts, latency = await self._attempts(req, price, prompt)
         return self._result(req, raw, price, attempts, latency)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from runtime.budget import PROMPT_MARGIN
 from runtime.calls import count_calls
 from runtime.estimate import estimate_settings
 from runtime.plan import Node
@@ -32,6 +33,11 @@ def est(plan: Node, **kw: object):  # type: ignore[no-untyped-def]
     )
 
 
+def R(prompt: float) -> float:
+    """What the bound charges an attempt's prompt: its reservation, margin included."""
+    return prompt * (1 + PROMPT_MARGIN) + 1
+
+
 def test_single_call_by_hand() -> None:
     e = est(leaf("answer"), max_tokens={"answer": 1000}, max_attempts=2)
     # expected: prompt 500 + 9, typical generate output 500
@@ -39,8 +45,8 @@ def test_single_call_by_hand() -> None:
     assert e.total.usd_exp == pytest.approx(509 * IN + 500 * OUT)
     # worst: 2 attempts, each billed prompt + max_tokens
     assert e.total.calls_worst == 2
-    assert e.total.tokens_worst == pytest.approx(2 * (509 + 1000))
-    assert e.total.usd_worst == pytest.approx(2 * (509 * IN + 1000 * OUT))
+    assert e.total.tokens_worst == pytest.approx(2 * (R(509) + 1000))
+    assert e.total.usd_worst == pytest.approx(2 * (R(509) * IN + 1000 * OUT))
     assert e.latency_s == pytest.approx(0.6 + 500 / 75)
 
 
@@ -49,7 +55,7 @@ def test_chain_feeds_each_output_to_the_next_step() -> None:
     e = est(plan, max_tokens={"a": 1000, "b": 800}, max_attempts=1)
     # b's prompt carries a's output: 500 expected, 1000 at worst
     assert e.total.tokens_exp == pytest.approx((509 + 500) + (FRAME + 500 + 500))
-    assert e.total.tokens_worst == pytest.approx((509 + 1000) + (FRAME + 1000 + 800))
+    assert e.total.tokens_worst == pytest.approx((R(509) + 1000) + (R(FRAME + 1000) + 800))
     assert e.critical_path_calls == 2
 
 
@@ -65,8 +71,8 @@ def test_routing_expected_averages_handlers_worst_takes_the_dearest() -> None:
     # classify: structured, so +300 schema tokens; 4 attempts (3 repairs), each re-sending
     # the failed reply (<= 100) and up to 400 tokens of errors in 2 more messages.
     base = FRAME + 300 + 500
-    classify_worst = sum(base + k * (100 + 400 + 6) + 100 for k in range(4))
-    assert e.total.tokens_worst == pytest.approx(classify_worst + (509 + 2000))
+    classify_worst = sum(R(base + k * (100 + 400 + 6)) + 100 for k in range(4))
+    assert e.total.tokens_worst == pytest.approx(classify_worst + (R(509) + 2000))
     assert e.total.calls_exp == pytest.approx(2)
     assert e.total.calls_worst == 4 + 1
     per_step = {s.step: s for s in e.steps}

@@ -147,3 +147,28 @@ def test_retried_attempts_count_against_the_budget(failures: list[int], max_call
     except BudgetExceeded:
         assert len(failures) + 1 > max_calls
     assert run.budget.spent.calls == min(len(failures) + 1, max_calls)
+
+
+def test_a_schema_sent_as_response_format_is_reserved_for() -> None:
+    from pydantic import BaseModel, Field
+
+    from runtime import Run, SimulatedModel
+    from runtime.budget import with_margin
+    from runtime.tokens import count_messages
+
+    class Report(BaseModel):
+        findings: list[str] = Field(description="Every finding, one sentence each. " * 20)
+        severity: int = Field(description="How bad, from 1 to 5. " * 20)
+
+    msg = [{"role": "user", "content": "Review this."}]
+    # gpt-4o-mini takes the schema as response_format, outside the messages; a budget that
+    # only fits the messages must refuse the call, since the provider bills the schema too.
+    only_messages = with_margin(count_messages(msg)) + 100
+    run = Run(
+        models="openai/gpt-4o-mini",
+        simulated=SimulatedModel(seed=1),
+        limits=Limits(max_tokens=only_messages),
+    )
+    with pytest.raises(BudgetExceeded):
+        run.call_sync("review", msg, response_model=Report, max_tokens=100)
+    assert run.summary().calls == 0

@@ -175,3 +175,25 @@ def test_concurrent_calls_share_the_server(stub: StubServer) -> None:
         return sorted(r.output for r in got)
 
     assert asyncio.run(many()) == [f"r{i}" for i in range(6)]
+
+
+def test_a_provider_counting_more_prompt_tokens_cannot_push_a_run_over_max_tokens(
+    stub: StubServer,
+) -> None:
+    from runtime import BudgetExceeded
+    from runtime.tokens import count_messages
+
+    # Another provider's tokenizer sees 12% more prompt tokens than our o200k count.
+    long_msg = [{"role": "user", "content": "Summarise the quarterly report. " * 40}]
+    ours = count_messages(long_msg)
+    theirs = round(ours * 1.12)
+    for _ in range(5):
+        stub.reply("x", prompt_tokens=theirs, completion_tokens=50)
+    # Room for two real calls plus exactly one more reservation at our own count.
+    limit = 2 * (theirs + 50) + ours + 50
+    run = stub_run(stub, limits=Limits(max_tokens=limit))
+    with pytest.raises(BudgetExceeded):
+        for _ in range(5):
+            run.call_sync("draft", long_msg, max_tokens=50)
+    spent = run.summary()
+    assert spent.prompt_tokens + spent.completion_tokens <= limit
