@@ -79,6 +79,10 @@ class SimulatedModel:
     """Typical length of a text reply, in tokens (capped by the call's max_tokens)."""
     tool_turns: int = 2
     """Tool-calling turns before answering in text, when tools are given and nothing is scripted."""
+    consistency: float = 0.8
+    """Share of generated replies seeded by the step and its prompt alone, so asking the same
+    thing again mostly gives the same answer; the rest vary per call. A model whose errors
+    are random, as voting assumes; 0 makes every call independent, 1 fully repeatable."""
     script: Script = field(default_factory=dict)
     """Per step (name or full path): items played in order before generated replies."""
     _queues: dict[str, deque[ScriptItem]] = field(init=False, repr=False)
@@ -105,7 +109,9 @@ class SimulatedModel:
         """One attempt: play the script, or generate a reply."""
         n, item = self._next(req.step)
         seed_text = f"{self.seed}:{req.step}:{n}"
-        rng = random.Random(hashlib.sha256(seed_text.encode()).hexdigest())
+        rng = _rng(seed_text)
+        if item is None and rng.random() < self.consistency:
+            rng = _rng(f"{self.seed}:{req.step.rsplit('>', 1)[-1]}:{_digest(req.messages)}")
         reply = self._play(item) if item is not None else self._generate(req, rng, seed_text)
         done = self._finish(req, reply, seed_text)
         delay = self.latency_s + self.per_token_s * done.usage.completion_tokens
@@ -164,6 +170,15 @@ class SimulatedModel:
             completion_tokens=min(completion, req.max_tokens),
         )
         return RawCompletion(text=text, usage=usage, tool_calls=calls)
+
+
+def _rng(seed_text: str) -> random.Random:
+    return random.Random(hashlib.sha256(seed_text.encode()).hexdigest())
+
+
+def _digest(messages: Sequence[Mapping[str, Any]]) -> str:
+    """A stable fingerprint of a conversation (what a model's answer depends on)."""
+    return hashlib.sha256(json.dumps(messages, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _tool_turns_taken(messages: Sequence[Mapping[str, Any]]) -> int:

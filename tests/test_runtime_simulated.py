@@ -189,3 +189,25 @@ def test_concurrent_branches_keep_their_own_step_paths() -> None:
         return await asyncio.gather(branch("accuracy"), branch("tone"))
 
     assert asyncio.run(main()) == ["fanout>accuracy>check", "fanout>tone>check"]
+
+
+class _Mood(BaseModel):
+    label: Literal["calm", "angry", "sad", "happy", "bored", "tense"]
+
+
+def _labels(sim: SimulatedModel, times: int) -> list[str]:
+    run = Run(models="openai/gpt-4o-mini", simulated=sim)
+    msg = [{"role": "user", "content": "How does this customer feel?"}]
+    return [run.call_sync("judge", msg, response_model=_Mood).output.label for _ in range(times)]
+
+
+def test_the_same_prompt_mostly_gets_the_same_answer_as_voting_assumes() -> None:
+    labels = _labels(SimulatedModel(seed=3), 50)
+    top = max(set(labels), key=labels.count)
+    assert 0.65 <= labels.count(top) / len(labels) < 1.0  # mostly one answer, some random errors
+
+
+def test_zero_consistency_makes_every_call_independent() -> None:
+    labels = _labels(SimulatedModel(seed=3, consistency=0.0), 50)
+    top = max(set(labels), key=labels.count)
+    assert labels.count(top) / len(labels) < 0.5
