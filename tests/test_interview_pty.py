@@ -1,4 +1,4 @@
-"""The real `wfadvise recommend` in a pseudo-terminal, answered as a person would."""
+"""The real `wfadvise recommend` and `wfadvise new` in a pseudo-terminal, as a person types."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ WFADVISE = str(Path(sys.executable).parent / "wfadvise")
 CLEAR, DOWN = "\x15", "\x1b[B"
 
 
-def spawn(cwd: Path) -> pexpect.spawn:
+def spawn(cwd: Path, args: tuple[str, ...] = ("recommend",)) -> pexpect.spawn:
     env = {**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "40", "NO_COLOR": "1"}
     env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # no terminal here answers cursor-position queries
+    env["WFADVISE_TEMPLATE_STORE"] = str(cwd / ".store")  # never the user's own store
     child = pexpect.spawn(
         WFADVISE,
-        ["recommend"],
+        list(args),
         env=env,
         cwd=str(cwd),
         encoding="utf-8",
@@ -72,3 +73,42 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 130
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path(WFADVISE).exists(), reason="wfadvise is not installed in this venv")
+def test_new_goes_from_the_interview_to_a_project_on_disk(tmp_path: Path) -> None:
+    child = spawn(tmp_path, ("new", "desk"))
+    answer(child, "draw the process flow", "\r")
+    answer(child, "what should the system do", "Summarise support tickets\r")
+    answer(child, "List the steps in order", CLEAR + "summarise\r")
+    answer(child, "different kinds of input", "\r")
+    answer(child, "need none of each other", "\r")
+    answer(child, "extra confidence", "n")
+    answer(child, "easy and some hard", "n")
+    answer(child, "critique and revision", "n")
+    answer(child, "latency matters", "n")
+    answer(child, "requests per day", CLEAR + "-5\r")
+    child.expect("not a whole number")  # refused; the person types a real number
+    child.send(CLEAR + "200\r")
+    answer(child, "Hard cap in dollars", "\r")
+    answer(child, "Project name", CLEAR + "ticket-summary\r")
+    child.expect("Single call")
+    answer(child, "Use this pattern", "\r")
+    child.expect("Created")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert (tmp_path / "desk" / "ticket_summary" / "workflow.py").is_file()
+
+
+@pytest.mark.skipif(not Path(WFADVISE).exists(), reason="wfadvise is not installed in this venv")
+def test_ctrl_c_during_new_leaves_no_project(tmp_path: Path) -> None:
+    child = spawn(tmp_path, ("new", "desk"))
+    answer(child, "draw the process flow", "\r")
+    child.expect("what should the system do")
+    child.sendcontrol("c")
+    child.expect("interrupted: nothing was written")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert not (tmp_path / "desk").exists()
