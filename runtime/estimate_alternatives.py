@@ -27,6 +27,8 @@ def canonical(pattern: PatternId, width: int) -> Node:
         for i in range(width)
     ]
     d = catalog.DEFAULTS
+    # Voting and refinement repeat or revise the whole task, which is `width` calls wide.
+    task = Node(pattern="prompt-chaining", name="task", children=leaves) if width > 1 else leaves[0]
     if pattern == "single-call":
         return Node(pattern=pattern, name="task", steps=["task"])
     if pattern == "prompt-chaining":
@@ -36,7 +38,7 @@ def canonical(pattern: PatternId, width: int) -> Node:
     if pattern == "parallel-sectioning":
         return Node(pattern=pattern, name="sections", steps=["merge"], children=leaves)
     if pattern == "parallel-voting":
-        return Node(pattern=pattern, name="vote", children=leaves[:1], params={"n": d.votes})
+        return Node(pattern=pattern, name="vote", children=[task], params={"n": d.votes})
     if pattern == "orchestrator-workers":
         params = {"max_workers": d.max_workers, "expected_workers": d.expected_workers}
         return Node(
@@ -49,7 +51,7 @@ def canonical(pattern: PatternId, width: int) -> Node:
     if pattern == "evaluator-optimizer":
         params = {"max_rounds": d.max_rounds, "expected_rounds": d.expected_rounds}
         return Node(
-            pattern=pattern, name="refine", steps=["evaluate"], children=leaves[:1], params=params
+            pattern=pattern, name="refine", steps=["evaluate"], children=[task], params=params
         )
     params = {"max_steps": d.max_steps, "expected_steps": d.expected_steps}
     return Node(pattern="agent-loop", name="agent", steps=["agent"], params=params)

@@ -200,3 +200,15 @@ def test_plain_text_report_names_steps_and_monthly_cost() -> None:
     plan = Node(pattern="prompt-chaining", name="c", children=[leaf("draft"), leaf("polish")])
     text = estimate_settings(settings(plan), {}).render_text()
     assert "draft" in text and "polish" in text and "/month" in text and "assumptions" in text
+
+
+def test_voting_or_refining_the_same_task_never_looks_cheaper_than_doing_it_once() -> None:
+    chains = [
+        Node(pattern="prompt-chaining", name=k, children=[leaf(f"{k}1"), leaf(f"{k}2")])
+        for k in ("x", "y")
+    ]
+    plan = Node(pattern="routing", name="r", steps=["classify"], children=chains)
+    s = settings(plan)
+    e = estimate_settings(s, dict.fromkeys(plan.all_steps(), "Do the step.\n{input}"))
+    by_pattern = {alt.pattern: alt.expected_usd for alt in e.alternatives}
+    assert by_pattern["parallel-voting"] > 3 * e.total.usd_exp  # 5 votes of the 3-call task
