@@ -12,7 +12,8 @@ class WorkflowError(Exception):
 class StoppedError(WorkflowError):
     """A limit or cap stopped the run; `best` holds the best result so far (combinators fill it)."""
 
-    def __init__(self, reason: str, *, limit: str, value: float, would_reach: float) -> None:
+    def __init__(self, limit: str, value: float, would_reach: float) -> None:
+        reason = stop_reason(limit, value, would_reach)
         super().__init__(f"stopped: {reason}")
         self.reason = reason
         """Readable cause, e.g. "max_usd=0.05 (would reach 0.061)"."""
@@ -38,25 +39,9 @@ def stop_reason(limit: str, value: float, would_reach: float) -> str:
 class BudgetExceeded(StoppedError):
     """A call was refused because its worst case does not fit a per-run budget."""
 
-    def __init__(self, limit: str, value: float, would_reach: float) -> None:
-        super().__init__(
-            stop_reason(limit, value, would_reach),
-            limit=limit,
-            value=value,
-            would_reach=would_reach,
-        )
-
 
 class CapReached(StoppedError):
     """A step cap (rounds, workers, steps, calls) stopped a loop."""
-
-    def __init__(self, limit: str, value: float, would_reach: float) -> None:
-        super().__init__(
-            stop_reason(limit, value, would_reach),
-            limit=limit,
-            value=value,
-            would_reach=would_reach,
-        )
 
 
 class UnknownPriceError(WorkflowError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal, Union
+from typing import Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,16 +18,8 @@ PatternId = Literal[
     "agent-loop",
 ]
 
-PATTERN_IDS: tuple[PatternId, ...] = (
-    "single-call",
-    "prompt-chaining",
-    "routing",
-    "parallel-sectioning",
-    "parallel-voting",
-    "orchestrator-workers",
-    "evaluator-optimizer",
-    "agent-loop",
-)
+PATTERN_IDS: tuple[PatternId, ...] = get_args(PatternId)
+"""Every pattern id, lowest rung first."""
 
 Param = Union[str, int, float, bool, list[str], None]  # noqa: UP007 - pydantic needs the runtime union on 3.10
 

@@ -5,11 +5,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoppedError
+from ..scope import scope
+from .base import Step
+
+if TYPE_CHECKING:
+    from ..models import Run
 
 Job = Callable[[], Awaitable[Any]]
+
+
+def scoped_job(run: Run, label: str, step: Step, value: Any) -> Job:
+    """A job that runs `step` on `value` under the step-path segment `label`."""
+
+    async def job() -> Any:
+        with scope(label):
+            return await step(run, value)
+
+    return job
 
 
 @dataclass

@@ -13,7 +13,7 @@ from ..errors import OutputValidationError, StoppedError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import PlanRejected
-from .fanout import fan_out
+from .fanout import fan_out, scoped_job
 from .parallel import OnFailure, _show, settle
 
 if TYPE_CHECKING:
@@ -168,15 +168,8 @@ async def _run_workers(
     concurrency: int | None,
     on_failure: OnFailure,
 ) -> None:
-    def job(label: str, worker: Step, sub: Any) -> Any:
-        async def go() -> Any:
-            with scope(label):
-                return await worker(run, sub)
-
-        return go
-
     got = await fan_out(
-        [(label, job(label, w, s)) for label, w, s in jobs],
+        [(label, scoped_job(run, label, w, s)) for label, w, s in jobs],
         timeout_s=timeout_s,
         concurrency=concurrency or len(jobs),
         fail_fast=on_failure == "fail",

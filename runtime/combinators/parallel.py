@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import BranchFailed
-from .fanout import Gathered, fan_out
+from .fanout import Gathered, fan_out, scoped_job
 
 if TYPE_CHECKING:
     from ..models import Run
@@ -64,7 +64,7 @@ def parallel(
     async def run_parallel(run: Run, value: Any) -> Any:
         with scope(name):
             got = await fan_out(
-                [(key, _branch(run, key, step, value)) for key, step in table.items()],
+                [(key, scoped_job(run, key, step, value)) for key, step in table.items()],
                 timeout_s=branch_timeout_s,
                 concurrency=limit,
                 fail_fast=on_failure == "fail",
@@ -75,14 +75,6 @@ def parallel(
             return await merger(run, sections)
 
     return named(name, run_parallel)
-
-
-def _branch(run: Run, key: str, step: Step, value: Any) -> Any:
-    async def job() -> Any:
-        with scope(key):
-            return await step(run, value)
-
-    return job
 
 
 def settle(got: Gathered, on_failure: OnFailure) -> Sections:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
-from .fanout import Gathered, fan_out
+from .fanout import Gathered, fan_out, scoped_job
 from .step import sampling_temperature
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def vote(
 
     async def run_vote(run: Run, value: Any) -> VoteResult:
         with scope(name), sampling_temperature(temperature):
-            jobs = [(str(i + 1), _ballot(run, str(i + 1), step, value)) for i in range(n)]
+            jobs = [(str(i + 1), scoped_job(run, str(i + 1), step, value)) for i in range(n)]
             got = await fan_out(
                 jobs, timeout_s=branch_timeout_s, concurrency=concurrency or n, fail_fast=False
             )
@@ -79,14 +79,6 @@ def vote(
             return result
 
     return named(name, run_vote)
-
-
-def _ballot(run: Run, label: str, step: Step, value: Any) -> Any:
-    async def job() -> Any:
-        with scope(label):
-            return await step(run, value)
-
-    return job
 
 
 def _report(got: Gathered, result: VoteResult, threshold: float) -> None:
