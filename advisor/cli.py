@@ -134,7 +134,7 @@ def update(
 def main() -> None:
     """Entry point: run the app and turn user errors into one line and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except Interrupted as err:
         typer.secho(str(err), err=True)
         raise SystemExit(err.exit_code) from None
@@ -153,3 +153,8 @@ def main() -> None:
             exc.show()
             raise SystemExit(exc.exit_code) from None
         raise
+    # Outside standalone mode typer turns a Ctrl-C into a returned 130 instead of raising.
+    if code == 130:
+        typer.secho("interrupted: nothing was written", err=True)
+    if isinstance(code, int) and code:
+        raise SystemExit(code)

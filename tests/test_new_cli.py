@@ -68,11 +68,17 @@ def test_non_empty_dir_is_refused_without_force(
     assert (target / "chainy" / "workflow.py").is_file()
 
 
+@pytest.mark.parametrize(
+    ("failure", "exit_code"),
+    [("render", 1), ("ctrl-c", 130)],
+)
 def test_a_failed_render_leaves_nothing_behind(
     tmp_path: Path,
     answers: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    failure: str,
+    exit_code: int,
 ) -> None:
     import advisor.commands.new as new_mod
     from advisor.errors import Failure
@@ -80,14 +86,17 @@ def test_a_failed_render_leaves_nothing_behind(
     def half_render(data: object, dest: Path, **kw: object) -> Path:
         dest.mkdir(parents=True)
         (dest / "half.txt").write_text("partial")
+        if failure == "ctrl-c":
+            raise KeyboardInterrupt
         raise Failure("rendering the template failed: simulated")
 
     monkeypatch.setattr(new_mod, "render_data", half_render)
     target = tmp_path / "out" / "proj"
     code = _wfadvise(monkeypatch, tmp_path / "store", "new", str(target), "--answers", str(answers))
-    assert code == 1
-    assert "simulated" in capsys.readouterr().err
-    assert list((tmp_path / "out").iterdir()) == []
+    assert code == exit_code
+    said = capsys.readouterr().err
+    assert ("simulated" if failure == "render" else "nothing was written") in said
+    assert not (tmp_path / "out").exists()  # not even the folder made to hold the project
 
 
 def test_no_terminal_and_no_answers_exits_2(

@@ -76,15 +76,30 @@ def write_project(
     refuse_non_empty(target, force=force)
     published = published or publish()
     data = copier_data(spec)
+    created = _first_missing(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.wfadvise-", dir=target.parent))
     try:
         render_data(data, staging / "project", published=published)
         files = sum(1 for p in (staging / "project").rglob("*") if p.is_file())
         _move_into_place(staging / "project", target)
+    except BaseException:
+        if created is not None:  # folders made only to hold the project go with it
+            shutil.rmtree(created, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Made(path=target, package=data["package"], files=files, pattern=spec.settings.pattern)
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost ancestor of `folder` (or itself) that does not exist yet."""
+    missing = None
+    for path in [folder, *folder.parents]:
+        if path.exists():
+            break
+        missing = path
+    return missing
 
 
 def _move_into_place(rendered: Path, target: Path) -> None:
