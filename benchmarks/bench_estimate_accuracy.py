@@ -124,6 +124,18 @@ async def one_run(
     return spent.usd, spent.calls, spent.tokens
 
 
+async def all_runs(
+    s: Settings, traces: list[Path], stub: EchoStub | None
+) -> list[tuple[float, int, int]]:
+    """Every run of one example on one event loop (litellm caches its HTTP clients per loop)."""
+    results = [await one_run(s, i, path, stub) for i, path in enumerate(traces)]
+    if stub is not None:
+        import litellm
+
+        await litellm.close_litellm_async_clients()  # else aiohttp warns at exit
+    return results
+
+
 def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> dict[str, float]:
     s = project(example, STUB_MODEL if stub else None)
     from runtime.tokens import count_text
@@ -131,11 +143,8 @@ def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> di
     size = count_text(INPUT)
     prompts = dict.fromkeys(s.plan.all_steps(), PROMPT)
     est = estimate_settings(s, prompts, input_tokens=size, with_alternatives=False)
-    traces, results = [], []
-    for i in range(runs):
-        path = folder / f"{example.stem}-{'http' if stub else 'sim'}-{i}.jsonl"
-        results.append(asyncio.run(one_run(s, i, path, stub)))
-        traces.append(path)
+    traces = [folder / f"{example.stem}-{'http' if stub else 'sim'}-{i}.jsonl" for i in range(runs)]
+    results = asyncio.run(all_runs(s, traces, stub))
     half = runs // 2
     learn = calibrate(traces[:half])
     after = estimate_settings(
@@ -162,6 +171,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     logging.getLogger("wfadvise.runtime").setLevel(logging.ERROR)  # fallbacks are expected here
+    logging.getLogger("LiteLLM").setLevel(logging.ERROR)
     examples = sorted((ROOT / "examples").glob("*.yaml"))
     stub = EchoStub()
     stub.start()
