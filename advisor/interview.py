@@ -51,6 +51,8 @@ class Question:
     """Ask only when this holds for the answers collected so far."""
     required: bool = False
     """Whether an empty answer is refused (lists: at least one entry)."""
+    names: bool = True
+    """List entries are names (steps, categories, tools); False for free text such as criteria."""
 
     def resolve(self, raw: str) -> str:
         """The typed text, or the default when the user just pressed Enter."""
@@ -95,7 +97,7 @@ def _check_list(q: Question, text: str) -> str | None:
     if q.required and not items:
         return "list at least one, separated by commas (e.g. draft, review)"
     for item in items:
-        if not _ITEM_RE.match(item):
+        if q.names and not _ITEM_RE.match(item):
             return f"{item!r}: start each name with a letter; use letters, digits, spaces, '-', '_'"
     lowered = [i.lower() for i in items]
     for item in items:
@@ -241,6 +243,7 @@ QUESTIONS: tuple[Question, ...] = (
         message="What should an evaluator check? (comma-separated)",
         hint="e.g. faithful, fluent; without criteria no evaluator is added",
         when=lambda a: bool(a.get("refinement")),
+        names=False,
     ),
     Question(
         key="tools",

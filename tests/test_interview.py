@@ -94,6 +94,7 @@ def by_key(key: str) -> Question:
         ("name", "-desk", "start with a letter"),
         ("steps", "draft, draft", "appears twice"),
         ("steps", "draft, !!", "start each name with a letter"),
+        ("criteria", "faithful, faithful", "appears twice"),
         ("volume_per_day", "lots", "not a whole number"),
         ("volume_per_day", "-3", "not a whole number"),
         ("budget_usd_per_request", "cheap", "not an amount"),
@@ -112,6 +113,7 @@ def test_validators_explain_what_to_type(key: str, raw: str, fragment: str) -> N
         ("steps", ""),
         ("volume_per_day", "1_000"),
         ("budget_usd_per_request", ""),
+        ("criteria", "faithful, keeps the author's voice, 3 sentences at most"),
     ],
 )
 def test_validators_accept_good_answers(key: str, raw: str) -> None:
