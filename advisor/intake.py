@@ -14,7 +14,14 @@ from .answers import Answers, load_answers
 from .diagnose import diagnose
 from .display import show_recommendation
 from .errors import UserError
-from .interview import Asker, Choice, Question, questionary_asker, run_questions
+from .interview import (
+    Asker,
+    Choice,
+    Question,
+    questionary_asker,
+    questions_named,
+    run_questions,
+)
 from .recommendation import Recommendation
 
 NO_TERMINAL = (
@@ -30,19 +37,23 @@ def obtain(
     stdin_is_tty: bool | None = None,
     ask: Asker | None = None,
     console: Console | None = None,
+    default_name: str | None = None,
 ) -> Recommendation:
-    """The recommendation from `answers_path`; else from the interview if stdin is a terminal."""
+    """The recommendation from `answers_path`; else from the interview if stdin is a terminal.
+
+    `default_name` is offered as the project name (`new DIR` offers DIR's name).
+    """
     if answers_path is not None:
         return diagnose(load_answers(answers_path))
     tty = sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty
     if not tty:
         raise UserError(NO_TERMINAL)
-    return interview(ask or questionary_asker(), console or Console())
+    return interview(ask or questionary_asker(), console or Console(), default_name)
 
 
-def interview(ask: Asker, console: Console) -> Recommendation:
+def interview(ask: Asker, console: Console, default_name: str | None = None) -> Recommendation:
     """Ask the questions, show the recommendation, and let the user accept or pick another."""
-    answers = run_questions(ask)
+    answers = run_questions(ask, questions_named(default_name))
     rec = diagnose(answers)
     while True:
         console.print()

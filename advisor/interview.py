@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .answers import Answers, parse_answers
@@ -278,6 +278,13 @@ QUESTIONS: tuple[Question, ...] = (
         required=True,
     ),
 )
+
+
+def questions_named(default_name: str | None) -> tuple[Question, ...]:
+    """The questions, with `default_name` (e.g. the target folder's name) as the name's default."""
+    if default_name is None or not _NAME_RE.match(default_name):
+        return QUESTIONS
+    return tuple(replace(q, default=default_name) if q.key == "name" else q for q in QUESTIONS)
 
 
 Asker = Callable[[Question], "str | bool"]

@@ -194,3 +194,12 @@ def test_ctrl_c_in_a_prompt_is_interrupted(pipe: Any) -> None:
     with pytest.raises(Interrupted) as err:
         run_questions(piped(pipe, keys))
     assert err.value.exit_code == 130
+
+
+def test_the_target_folder_name_is_the_default_project_name() -> None:
+    from advisor.interview import questions_named
+
+    named = {q.key: q for q in questions_named("review-bot")}
+    assert named["name"].resolve("") == "review-bot"
+    # a folder name that is no valid project name keeps the usual default
+    assert {q.key: q for q in questions_named("2025 bots!")}["name"].resolve("") == "my-workflow"

@@ -39,7 +39,7 @@ def new_command(directory: Path, answers: Path | None, *, force: bool, check: bo
 
     target = directory.expanduser().resolve()
     refuse_non_empty(target, force=force)  # before the interview: never ask, then refuse
-    made = write_project(spec_from(obtain(answers)), target, force=force)
+    made = write_project(spec_from(obtain(answers, default_name=target.name)), target, force=force)
     typer.echo(summary(made))
     if check:
         typer.echo(check_project(made.path))
@@ -124,7 +124,7 @@ def summary(made: Made) -> str:
         where = made.path.relative_to(Path.cwd())
     return "\n".join(
         [
-            f"Created {where}/ ({made.files} files): a {made.pattern} workflow, package "
+            f"Created {where}/ ({made.files} files): pattern {made.pattern}, package "
             f"`{made.package}`. Read {where}/README.md for why this pattern and its budgets.",
             "",
             "Next:",
