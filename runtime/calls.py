@@ -111,10 +111,12 @@ def count_calls(node: Node) -> CallCount:
     if pattern == "evaluator-optimizer":
         expected_r, worst_r = _rounds(node)
         gen = kids[0]
+        # Each round is a draft (the first, or a revision) and its evaluation; refine never
+        # revises after the last evaluation, since nothing would judge that revision.
         return CallCount(
-            expected=gen.expected + expected_r * (own + gen.expected),
-            worst=gen.worst + worst_r * (own + gen.worst),
-            critical_path=gen.critical_path + expected_r * (own + gen.critical_path),
+            expected=expected_r * (own + gen.expected),
+            worst=worst_r * (own + gen.worst),
+            critical_path=expected_r * (own + gen.critical_path),
         )
     expected_s, worst_s = _agent_steps(node)  # agent-loop: one model turn per step
     return CallCount(expected=expected_s, worst=worst_s, critical_path=expected_s)
@@ -151,7 +153,7 @@ def _multipliers(node: Node) -> tuple[float, int, list[tuple[float, int]]]:
         return 1, 1, [(expected_n / k, worst_n)] * k
     if pattern == "evaluator-optimizer":
         expected_r, worst_r = _rounds(node)
-        return expected_r, worst_r, [(1 + expected_r, 1 + worst_r)] * k
+        return expected_r, worst_r, [(expected_r, worst_r)] * k
     if pattern == "agent-loop":
         expected_s, worst_s = _agent_steps(node)
         return expected_s, worst_s, []

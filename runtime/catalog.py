@@ -290,8 +290,8 @@ _PATTERN_LIST: tuple[PatternInfo, ...] = (
             "no clear criteria: the critique becomes noise and the loop burns calls",
             "the first draft is usually good enough",
         ),
-        calls="G + rounds x (1 evaluate + G) for a generator of G calls; 1 + 2 x rounds "
-        "for a single call",
+        calls="rounds x (G + 1 evaluate) for a generator of G calls (a draft and its "
+        "evaluation per round); 2 x rounds for a single call",
         critical_path="the same as the calls: every round waits for the last",
         failure_modes=(
             "runaway loops when nothing caps the rounds (ours always has max_rounds)",

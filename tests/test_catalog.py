@@ -59,9 +59,9 @@ def test_failure_modes_name_the_known_risks() -> None:
                 children=[call("t")],
                 params={"max_rounds": 3, "expected_rounds": 2},
             ),
-            1 + 2 * 2,
-            1 + 2 * 3,
-            5,
+            2 * 2,  # a draft and its evaluation per round, as refine runs them
+            2 * 3,
+            4,
         ),
         (
             Node(
@@ -114,7 +114,7 @@ def test_contract_call_counts(node: Node, expected: float, worst: int, critical:
 
 def test_caps_default_from_the_catalog_when_params_omit_them() -> None:
     refine = Node(pattern="evaluator-optimizer", name="e", steps=["evaluate"], children=[call("t")])
-    assert count_calls(refine).worst == 1 + 2 * DEFAULTS.max_rounds
+    assert count_calls(refine).worst == 2 * DEFAULTS.max_rounds
     vote = Node(pattern="parallel-voting", name="v", children=[call("j")])
     assert count_calls(vote).expected == DEFAULTS.votes
 
@@ -160,7 +160,7 @@ def test_step_counts_sum_to_the_total_and_respect_worst() -> None:
     assert set(per_step) == set(NESTED.all_steps())
     assert sum(s.expected for s in per_step.values()) == pytest.approx(count_calls(NESTED).expected)
     # The evaluator's generator may run 1 + max_rounds times in each of up to max_workers workers.
-    assert per_step["py_draft"].worst == DEFAULTS.max_workers * (1 + DEFAULTS.max_rounds)
+    assert per_step["py_draft"].worst == DEFAULTS.max_workers * DEFAULTS.max_rounds
     assert per_step["v1"].worst == DEFAULTS.votes
 
 

@@ -87,8 +87,8 @@ CASES: list[tuple[str, dict[str, Any], str, list[str], float, int]] = [
         {"steps": ["translate"], "refinement": True, "criteria": ["faithful"]},
         "evaluator-optimizer",
         ["evaluator-optimizer"],
-        4,
-        7,
+        1.5 * 2,  # rounds x (a draft + its evaluation)
+        3 * 2,
     ),
     ("refine-no-criteria", {"refinement": True}, "single-call", ["single-call"], 1, 1),
     (
@@ -96,8 +96,8 @@ CASES: list[tuple[str, dict[str, Any], str, list[str], float, int]] = [
         {"flow": "depends-on-input", "categories": ["py"], "refinement": True, "criteria": ["ok"]},
         "evaluator-optimizer",
         ["evaluator-optimizer", "orchestrator-workers"],
-        2 + 3 * 4,
-        2 + 5 * 7,
+        2 + 3 * (1.5 * 2),
+        2 + 5 * (3 * 2),
     ),
     ("agent", {"flow": "unknown", "tools": ["search"]}, "agent-loop", ["agent-loop"], 5, 10),
     (
@@ -113,8 +113,8 @@ CASES: list[tuple[str, dict[str, Any], str, list[str], float, int]] = [
         {"flow": "unknown", "tools": ["s"], "refinement": True, "criteria": ["cited"]},
         "agent-loop",
         ["agent-loop", "evaluator-optimizer"],
-        5 + 1.5 * 6,
-        10 + 3 * 11,
+        1.5 * (5 + 1),
+        3 * (10 + 1),
     ),
     (
         "vote-chain",

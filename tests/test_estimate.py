@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from runtime.budget import PROMPT_MARGIN
@@ -212,3 +214,16 @@ def test_voting_or_refining_the_same_task_never_looks_cheaper_than_doing_it_once
     e = estimate_settings(s, dict.fromkeys(plan.all_steps(), "Do the step.\n{input}"))
     by_pattern = {alt.pattern: alt.expected_usd for alt in e.alternatives}
     assert by_pattern["parallel-voting"] > 3 * e.total.usd_exp  # 5 votes of the 3-call task
+
+
+@pytest.mark.parametrize("example", sorted(Path("examples").glob("*.yaml")), ids=lambda p: p.stem)
+def test_recommend_and_estimate_count_the_same_calls(example: Path) -> None:
+    from advisor.answers import load_answers
+    from advisor.diagnose import diagnose
+
+    s = diagnose(load_answers(example)).settings()
+    e = estimate_settings(s, dict.fromkeys(s.plan.all_steps(), "x {input}"))
+    count = count_calls(s.plan)
+    assert e.logical_calls == pytest.approx(count.expected)
+    assert e.logical_worst == count.worst
+    assert e.critical_path_calls == pytest.approx(count.critical_path)
