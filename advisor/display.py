@@ -11,8 +11,10 @@ from rich.table import Table
 from rich.tree import Tree
 
 from runtime.catalog import PATTERNS, ladder
+from runtime.chart import money
 from runtime.plan import Node
 
+from .costs import usd_by_pattern
 from .recommendation import Recommendation
 
 # What a node does, in a few words, next to its name in the diagram.
@@ -32,16 +34,19 @@ _SHOWN_PARAMS = ("by", "fallback", "n", "threshold", "max_workers", "max_rounds"
 
 def show_recommendation(rec: Recommendation, console: Console) -> None:
     """The whole recommendation: pattern, diagram, reasons, warnings, rejected, calls, models."""
+    usd = usd_by_pattern(rec)
     console.print(_headline(rec))
     console.print(Panel(composition_tree(rec.composition), title="workflow", expand=False))
     calls = rec.calls_per_request
     console.print(
         f"[bold]calls per request[/]: {calls.expected:g} expected, {calls.worst} worst "
-        f"(under the caps), {calls.critical_path:g} on the critical path"
+        f"(under the caps), {calls.critical_path:g} on the critical path; "
+        f"[bold]{dollars(usd[rec.pattern])}[/] expected per request "
+        "[dim](`wfadvise estimate` breaks it down)[/]"
     )
     _bullets(console, "why", rec.reasons, "green")
     _bullets(console, "warnings", rec.warnings, "yellow")
-    console.print(_rejected_table(rec))
+    console.print(_rejected_table(rec, usd))
     console.print(_models_table(rec))
 
 
@@ -84,15 +89,21 @@ def _bullets(console: Console, title: str, items: list[str], colour: str) -> Non
         console.print(f"  • {escape(item)}")
 
 
-def _rejected_table(rec: Recommendation) -> Table:
+def dollars(usd: float | None) -> str:
+    """Dollars per request, or why there is no figure."""
+    return "no price known" if usd is None else money(usd)
+
+
+def _rejected_table(rec: Recommendation, usd: dict[str, float | None]) -> Table:
     table = Table(title="not chosen", show_lines=False, title_justify="left")
     table.add_column("pattern", style="cyan", no_wrap=True)
     table.add_column("calls exp/worst", justify="right", no_wrap=True)
+    table.add_column("$/request", justify="right", no_wrap=True)
     table.add_column("why not")
     for item in rec.rejected:
         calls = item.calls_per_request
         figures = f"{calls.expected:g}/{calls.worst}" if calls else "-"
-        table.add_row(item.pattern, figures, escape(item.why))
+        table.add_row(item.pattern, figures, dollars(usd[item.pattern]), escape(item.why))
     return table
 
 

@@ -11,8 +11,9 @@ from runtime.catalog import rung
 from runtime.plan import PATTERN_IDS
 
 from .answers import Answers, load_answers
+from .costs import usd_by_pattern
 from .diagnose import diagnose
-from .display import show_recommendation
+from .display import dollars, show_recommendation
 from .errors import UserError
 from .interview import (
     Asker,
@@ -69,6 +70,7 @@ def interview(ask: Asker, console: Console, default_name: str | None = None) -> 
 def decision_question(answers: Answers, rec: Recommendation) -> Question:
     """Accept the shown pattern, or pick another; each option says what it costs in calls."""
     now = rec.calls_per_request
+    usd = usd_by_pattern(rec)
     choices = [Choice(value=ACCEPT, title=f"Accept {rec.pattern}")]
     for pattern in PATTERN_IDS:
         if pattern == rec.pattern:
@@ -80,7 +82,8 @@ def decision_question(answers: Answers, rec: Recommendation) -> Question:
             Choice(
                 value=pattern,
                 title=f"{pattern} ({label}): {_calls(alt.expected)} expected ({delta:+g}), "
-                f"worst {alt.worst} ({alt.worst - now.worst:+d})",
+                f"worst {alt.worst} ({alt.worst - now.worst:+d}), "
+                f"{_usd_change(usd[pattern], usd[rec.pattern])}",
             )
         )
     return Question(
@@ -90,6 +93,14 @@ def decision_question(answers: Answers, rec: Recommendation) -> Question:
         default=ACCEPT,
         choices=tuple(choices),
     )
+
+
+def _usd_change(usd: float | None, now: float | None) -> str:
+    """Dollars per request and the change from the pattern shown, e.g. `$0.0038/request (x3.1)`."""
+    if usd is None:
+        return "no price known"
+    ratio = f" (x{usd / now:.2g})" if now else ""
+    return f"{dollars(usd)}/request{ratio}"
 
 
 def _calls(n: float) -> str:

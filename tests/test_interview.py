@@ -3,6 +3,7 @@ questionary adapter driven through prompt_toolkit pipe input."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,8 +137,12 @@ def test_decision_accepts_or_overrides_with_costs_shown() -> None:
     assert rec.pattern == "agent-loop" and rec.override == "agent-loop"
     assert any(w.startswith("override up the ladder") for w in rec.warnings)
     assert any(t.startswith("agent-loop (rung 6): 5 calls expected (+3)") for t in titles)
+    agent = next(t for t in titles if t.startswith("agent-loop"))
+    assert re.search(r"\$[0-9.]+/request \(x[0-9.]+\)$", agent)  # dollars, and x the current
+    shown = console.export_text()
     assert any(t.startswith("routing (recommended)") for t in titles)
-    assert "your pick; the answers lead to routing" in console.export_text()
+    assert "your pick; the answers lead to routing" in shown
+    assert re.search(r"\$[0-9.]+ expected\s+per\s+request", shown)
     # The pick is saved with the answers, so `--answers` reproduces it.
     assert rec.answers.override == "agent-loop"
     assert diagnose(rec.answers) == rec

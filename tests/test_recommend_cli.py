@@ -76,3 +76,15 @@ def test_no_terminal_and_no_answers_says_how_to_pass_them() -> None:
     assert proc.returncode == 2
     assert "--answers FILE" in proc.stderr and "examples/" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_alternatives_are_priced_and_an_unpriced_model_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    res = run_cli(["recommend", "--answers", str(EXAMPLES / "routed-desk.yaml")], capsys)
+    assert "$/request" in res.out and "expected per request" in res.out
+    answers = tmp_path / "a.yaml"
+    answers.write_text("name: x\nsteps: [a, b]\nmodels: {default: acme/never-heard-of-it}\n")
+    res = run_cli(["recommend", "--answers", str(answers)], capsys)
+    assert res.code == 0, res.err
+    assert "no price known" in res.out

@@ -1,0 +1,32 @@
+"""Dollars per request for a recommendation and for every pattern it could have been.
+
+The figures come from the estimate engine (prices read as data, no litellm import) on each
+pattern's own plan, with the default prompt size: what `wfadvise estimate --answers` shows.
+"""
+
+from __future__ import annotations
+
+from runtime.errors import UnknownPriceError
+from runtime.estimate import estimate_settings
+from runtime.plan import PATTERN_IDS
+
+from .diagnose import diagnose
+from .recommendation import Recommendation
+
+
+def expected_usd(rec: Recommendation) -> float | None:
+    """Expected dollars per request; None when a model has no known price."""
+    try:
+        return estimate_settings(rec.settings(), {}, with_alternatives=False).total.usd_exp
+    except UnknownPriceError:
+        return None
+
+
+def usd_by_pattern(rec: Recommendation) -> dict[str, float | None]:
+    """Expected dollars per request had each pattern been chosen for the same answers."""
+    return {
+        pattern: expected_usd(
+            rec if pattern == rec.pattern else diagnose(rec.answers, override=pattern)
+        )
+        for pattern in PATTERN_IDS
+    }
