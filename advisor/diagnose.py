@@ -588,21 +588,24 @@ def _why_not(answers: Answers, pattern: PatternId) -> str:
     return _why_not_known(answers, pattern)
 
 
+def _count(field: str, answers: Answers) -> str:
+    """`steps has 1 entry`, `categories has 0 entries`."""
+    n = len(getattr(answers, field))
+    return f"{field} has {n} entr{'y' if n == 1 else 'ies'}"
+
+
 def _why_not_known(answers: Answers, pattern: PatternId) -> str:
     if pattern == "parallel-voting":
         if answers.needs_confidence:
             return "errors_are_random: false — votes would repeat the same systematic mistake"
         return "needs_confidence: false — one answer per input is enough"
     if pattern == "parallel-sectioning":
-        n = len(answers.independent_subtasks)
-        entries = f"{n} entr{'y' if n == 1 else 'ies'}"
-        return f"independent_subtasks has {entries} — nothing to run side by side"
+        return f"{_count('independent_subtasks', answers)} — nothing to run side by side"
     if pattern == "routing":
-        n = len(answers.categories)
         return (
-            f"categories has {n} entr{'y' if n == 1 else 'ies'} and mixed_difficulty is false "
+            f"{_count('categories', answers)} and mixed_difficulty is false "
             "— every input is handled the same way"
         )
     if pattern == "prompt-chaining":
-        return f"steps has {len(answers.steps)} entries — no fixed sequence of two or more to chain"
+        return f"{_count('steps', answers)} — no fixed sequence of two or more to chain"
     return "one call is not enough: your answers call for the parts listed in the reasons"
