@@ -6,6 +6,8 @@ pattern's own plan, with the default prompt size: what `wfadvise estimate --answ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from runtime.errors import UnknownPriceError
 from runtime.estimate import estimate_settings
 from runtime.plan import PATTERN_IDS
@@ -22,11 +24,14 @@ def expected_usd(rec: Recommendation) -> float | None:
         return None
 
 
-def usd_by_pattern(rec: Recommendation) -> dict[str, float | None]:
-    """Expected dollars per request had each pattern been chosen for the same answers."""
+def alternatives(rec: Recommendation) -> dict[str, Recommendation]:
+    """The recommendation had each pattern been chosen for the same answers (`rec` for its own)."""
     return {
-        pattern: expected_usd(
-            rec if pattern == rec.pattern else diagnose(rec.answers, override=pattern)
-        )
+        pattern: rec if pattern == rec.pattern else diagnose(rec.answers, override=pattern)
         for pattern in PATTERN_IDS
     }
+
+
+def usd_by_pattern(alts: Mapping[str, Recommendation]) -> dict[str, float | None]:
+    """Expected dollars per request of each alternative."""
+    return {pattern: expected_usd(alt) for pattern, alt in alts.items()}

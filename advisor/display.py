@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -14,7 +14,7 @@ from runtime.catalog import PATTERNS, ladder
 from runtime.chart import money
 from runtime.plan import Node
 
-from .costs import usd_by_pattern
+from .costs import alternatives, usd_by_pattern
 from .recommendation import Recommendation
 
 # What a node does, in a few words, next to its name in the diagram.
@@ -32,9 +32,14 @@ _ROLE = {
 _SHOWN_PARAMS = ("by", "fallback", "n", "threshold", "max_workers", "max_rounds", "max_steps")
 
 
-def show_recommendation(rec: Recommendation, console: Console) -> None:
-    """The whole recommendation: pattern, diagram, reasons, warnings, rejected, calls, models."""
-    usd = usd_by_pattern(rec)
+def show_recommendation(
+    rec: Recommendation, console: Console, usd: Mapping[str, float | None] | None = None
+) -> None:
+    """The whole recommendation: pattern, diagram, reasons, warnings, rejected, calls, models.
+
+    `usd` is dollars per request by pattern (`costs.usd_by_pattern`), computed if not given.
+    """
+    usd = usd if usd is not None else usd_by_pattern(alternatives(rec))
     console.print(_headline(rec))
     console.print(Panel(composition_tree(rec.composition), title="workflow", expand=False))
     calls = rec.calls_per_request
@@ -94,7 +99,7 @@ def dollars(usd: float | None) -> str:
     return "no price known" if usd is None else money(usd)
 
 
-def _rejected_table(rec: Recommendation, usd: dict[str, float | None]) -> Table:
+def _rejected_table(rec: Recommendation, usd: Mapping[str, float | None]) -> Table:
     table = Table(title="not chosen", show_lines=False, title_justify="left")
     table.add_column("pattern", style="cyan", no_wrap=True)
     table.add_column("calls exp/worst", justify="right", no_wrap=True)

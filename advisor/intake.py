@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from rich.console import Console
@@ -10,8 +11,8 @@ from rich.console import Console
 from runtime.catalog import rung
 from runtime.plan import PATTERN_IDS
 
-from .answers import Answers, load_answers
-from .costs import usd_by_pattern
+from .answers import load_answers
+from .costs import alternatives, usd_by_pattern
 from .diagnose import diagnose
 from .display import dollars, show_recommendation
 from .errors import UserError
@@ -57,9 +58,11 @@ def interview(ask: Asker, console: Console, default_name: str | None = None) -> 
     answers = run_questions(ask, questions_named(default_name))
     rec = diagnose(answers)
     while True:
+        alts = alternatives(rec)  # one plan per pattern, shared by the table and the menu
+        usd = usd_by_pattern(alts)
         console.print()
-        show_recommendation(rec, console)
-        choice = ask(decision_question(answers, rec))
+        show_recommendation(rec, console, usd)
+        choice = ask(decision_question(rec, alts, usd))
         if choice == ACCEPT:
             return rec
         picked = None if choice == rec.natural_pattern else choice
@@ -67,15 +70,18 @@ def interview(ask: Asker, console: Console, default_name: str | None = None) -> 
         rec = diagnose(answers)
 
 
-def decision_question(answers: Answers, rec: Recommendation) -> Question:
-    """Accept the shown pattern, or pick another; each option says what it costs in calls."""
+def decision_question(
+    rec: Recommendation,
+    alts: Mapping[str, Recommendation],
+    usd: Mapping[str, float | None],
+) -> Question:
+    """Accept the shown pattern, or pick another; each option says its calls and dollars."""
     now = rec.calls_per_request
-    usd = usd_by_pattern(rec)
     choices = [Choice(value=ACCEPT, title=f"Accept {rec.pattern}")]
     for pattern in PATTERN_IDS:
         if pattern == rec.pattern:
             continue
-        alt = diagnose(answers, override=pattern).calls_per_request
+        alt = alts[pattern].calls_per_request
         delta = alt.expected - now.expected
         label = "recommended" if pattern == rec.natural_pattern else f"rung {rung(pattern)}"
         choices.append(
