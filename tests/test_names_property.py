@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from advisor.render import ProjectSpec, copier_data, render_data
@@ -155,6 +155,16 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=plans(), project=names, task=names)
+@example(  # one tool named twice (and a keyword): it must be wired once, not twice
+    plan=Node(
+        pattern="agent-loop",
+        name="class",
+        steps=["class"],
+        params={"max_steps": 4, "tools": ["class", "class"]},
+    ),
+    project="class",
+    task="class",
+)
 def test_any_names_give_valid_clean_code(
     published: Published, plan: Node, project: str, task: str
 ) -> None:
