@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import settings
 
 # The loopback OpenAI-compatible server fixtures (`stub`); see tests/stub_server.py.
 from stub_server import stub, stub_server_session  # noqa: F401
+
+# In CI, property tests draw the same examples every run: a red build then means a change
+# broke something, not that a seed was unlucky. Locally they keep exploring new examples.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # Any real model request inside the suite must fail loudly.
 os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
