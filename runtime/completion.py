@@ -68,6 +68,8 @@ class CallRequest:
     """JSON schema the reply must match, when a response model was asked for."""
     response_model: type[BaseModel] | None = None
     """The response model itself (the simulated model checks its fake outputs with it)."""
+    response_format: Mapping[str, Any] | None = None
+    """The response_format body to send (chosen for the endpoint), if any."""
 
 
 @dataclass(frozen=True)

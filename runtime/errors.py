@@ -40,6 +40,19 @@ class BudgetExceeded(StoppedError):
     """A call was refused because its worst case does not fit a per-run budget."""
 
 
+class BudgetOverrun(StoppedError):
+    """The provider counted more tokens (or dollars) for a call than the runtime had reserved:
+    the bound no longer holds, so the run stops before it can pass a limit."""
+
+    def __init__(self, step: str, counted: int, reserved: int) -> None:
+        super().__init__("reserved_tokens", reserved, counted)
+        self.reason = (
+            f"the provider counted {counted} tokens for step {step!r}, above the {reserved} "
+            "reserved for it; stopped so the budget cannot be exceeded"
+        )
+        self.args = (f"stopped: {self.reason}",)
+
+
 class CapReached(StoppedError):
     """A step cap (rounds, workers, steps, calls) stopped a loop."""
 
@@ -88,13 +101,14 @@ class ModelCallError(WorkflowError):
     def __init__(
         self, step: str, model: str, message: str, *, status: int | None, attempts: int
     ) -> None:
-        where = f"HTTP {status}" if status is not None else "error"
-        super().__init__(f"step {step!r} ({model}): {where} after {attempts} attempt(s): {message}")
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        super().__init__(f"step {step!r} ({model}): {message} (after {tries})")
         self.step = step
         """Step path of the call."""
         self.model = model
         """Model string."""
         self.status = status
-        """HTTP status of the last failure, if any."""
+        """HTTP status of the last failure, if the provider answered with one."""
         self.attempts = attempts
         """Attempts made."""
+

@@ -1,30 +1,15 @@
-"""Real model calls through litellm (imported here, lazily, only when a real call is made)."""
+"""Real model calls through litellm (imported here, lazily, only when a real call is made), for
+the providers only litellm speaks; OpenAI-compatible endpoints go through openai_backend."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from .completion import CallRequest, RawCompletion, ToolCall, Usage
-from .prices import map_entry
-
-
-def response_format(req: CallRequest) -> dict[str, Any] | None:
-    """json_schema where the model supports it, else plain JSON mode."""
-    if req.response_schema is None:
-        return None
-    entry = map_entry(req.model) or {}
-    if entry.get("supports_response_schema"):
-        # strict=False: strict mode rejects optional fields, which pydantic models often have.
-        name = req.response_model.__name__ if req.response_model else "output"
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": name, "schema": dict(req.response_schema), "strict": False},
-        }
-    return {"type": "json_object"}
+from .completion import CallRequest, RawCompletion
+from .openai_backend import parse_completion
 
 
 def request_kwargs(
@@ -45,7 +30,7 @@ def request_kwargs(
     optional = {
         "temperature": req.temperature,
         "tools": list(req.tools) if req.tools else None,
-        "response_format": response_format(req),
+        "response_format": None if req.response_format is None else dict(req.response_format),
         "api_base": api_base,
         "api_key": api_key,
     }
@@ -72,38 +57,4 @@ async def litellm_complete(
     kwargs = request_kwargs(req, api_base=api_base, api_key=api_key)
     kwargs.update(extra or {})
     resp = await litellm.acompletion(**kwargs)
-    return parse_response(resp)
-
-
-def parse_response(resp: Any) -> RawCompletion:
-    """Text, tool calls and usage out of a litellm ModelResponse."""
-    message = resp.choices[0].message
-    calls = [
-        ToolCall(
-            id=str(c.id), name=str(c.function.name), arguments_json=c.function.arguments or "{}"
-        )
-        for c in (getattr(message, "tool_calls", None) or [])
-    ]
-    usage = getattr(resp, "usage", None)
-    details = getattr(usage, "completion_tokens_details", None)
-    return RawCompletion(
-        text=message.content or "",
-        usage=Usage(
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-            reasoning_tokens=int(getattr(details, "reasoning_tokens", 0) or 0),
-        ),
-        tool_calls=calls,
-    )
-
-
-def with_schema_hint(
-    messages: list[Mapping[str, Any]], model: str, schema: Mapping[str, Any] | None
-) -> list[Mapping[str, Any]]:
-    """Messages plus a JSON instruction when the model only has JSON mode (which requires one)."""
-    if schema is None or (map_entry(model) or {}).get("supports_response_schema"):
-        return messages
-    hint = "Reply with only a JSON object that matches this JSON schema:\n" + json.dumps(
-        schema, separators=(",", ":")
-    )
-    return [*messages, {"role": "system", "content": hint}]
+    return parse_completion(resp)

@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 from typing import IO, Any
-
-# API keys and bearer tokens as providers print them (sk-..., sk-ant-..., Bearer ...).
-_SECRET = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,}|"
-    r"(?i:api[_-]?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9._\-]{8,}|AIza[0-9A-Za-z_\-]{20,})"
-)
-
-
-def scrub(text: str) -> str:
-    """Text with anything that looks like an API key replaced by `[redacted]`."""
-    return _SECRET.sub("[redacted]", text)
-
 
 class Trace:
     """Appends JSON lines to a file, opened (and truncated) on the first record."""
@@ -48,4 +35,10 @@ class Trace:
 
 
 def _clean(value: Any) -> Any:
-    return scrub(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value

@@ -20,15 +20,26 @@ Fixture API (registered in tests/conftest.py):
 - Responses are served in the order queued, one per POST to /v1/chat/completions; with the
   queue empty the server answers 418 (never retried), so a missing script fails loudly.
 - Use model "openai/stub" (STUB_MODEL) with api_base=stub.base_url and api_key="test".
+
+Behaviours of real servers (set per test; `stub` resets them):
+
+    stub.no_usage = True                 # replies carry no `usage` (every budget must still hold)
+    stub.tokenizer = lambda text: ...    # usage counted by the server from what it received
+    stub.refuse_formats = {"json_schema"}  # HTTP 500 naming the response format (llama.cpp)
+    stub.drop_system = True              # `seen(i)` is what a model without system role reads
+    stub.ignore_tools = True             # `tools` ignored: tool-call scripts become plain text
+    stub.echo_key(400)                   # an HTTP error whose body quotes the caller's key
+    stub.default = completion_body(...)  # served when the queue is empty (benchmarks)
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,6 +47,17 @@ from typing import Any
 import pytest
 
 STUB_MODEL = "openai/stub"
+
+
+def times_1_6(text: str) -> int:
+    """A tokenizer counting 1.6 tokens per four characters' worth (a dense one)."""
+    return math.ceil(len(text) / 4 * 1.6)
+
+
+def digits_apart(text: str) -> int:
+    """A tokenizer that gives every digit its own token (as Gemma's and Llama's do)."""
+    digits = sum(c.isdigit() for c in text)
+    return digits + math.ceil((len(text) - digits) / 3)
 
 
 @dataclass
@@ -62,6 +84,15 @@ class Received:
     """time.monotonic() on arrival."""
     headers: dict[str, str]
     """Request headers, lower-cased keys."""
+
+    def seen(self, drop_system: bool = False) -> str:
+        """The message text a model reads (without system messages when its format drops them)."""
+        msgs = self.body.get("messages", [])
+        return "\n".join(
+            str(m.get("content") or "")
+            for m in msgs
+            if not (drop_system and m.get("role") == "system")
+        )
 
 
 def completion_body(
@@ -104,6 +135,19 @@ class StubServer:
         self.requests: list[Received] = []
         """Requests received since the last reset."""
         self._lock = threading.Lock()
+        self.no_usage = False
+        """Omit `usage` from every reply."""
+        self.tokenizer: Callable[[str], int] | None = None
+        """Count usage from the request and reply text with this (else the scripted counts)."""
+        self.refuse_formats: set[str] = set()
+        """response_format types answered with HTTP 500 naming the format."""
+        self.drop_system = False
+        """The chat format drops system messages (see Received.seen)."""
+        self.ignore_tools = False
+        """`tools` are ignored: scripted tool calls come back as their JSON text."""
+        self.default: dict[str, Any] | None = None
+        """A completion body served when the queue is empty."""
+        self._echo_status: int | None = None
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -133,6 +177,9 @@ class StubServer:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+        self.no_usage = self.drop_system = self.ignore_tools = False
+        self.tokenizer, self.default, self._echo_status = None, None, None
+        self.refuse_formats = set()
 
     def push(self, item: Scripted) -> None:
         """Queue any response."""
@@ -181,6 +228,10 @@ class StubServer:
         body = {"error": {"message": message, "type": "stub_error", "code": str(status)}}
         self.push(Scripted(status=status, body=body, headers=dict(headers or {})))
 
+    def echo_key(self, status: int = 400) -> None:
+        """Queue an HTTP error whose message quotes the API key the caller sent."""
+        self.push(Scripted(status=status, body={"echo_key": True}))
+
     def slow(self, delay_s: float, content: str = "too late") -> None:
         """Queue a completion that arrives after delay_s (to trip a timeout)."""
         self.reply(content, delay_s=delay_s)
@@ -188,9 +239,46 @@ class StubServer:
     def _take(self, body: dict[str, Any], headers: dict[str, str]) -> Scripted:
         with self._lock:
             self.requests.append(Received(body, time.monotonic(), headers))
+            kind = (body.get("response_format") or {}).get("type")
+            if kind in self.refuse_formats:
+                message = f"response_format type {kind!r} is not supported"
+                return Scripted(status=500, body={"error": {"message": message, "code": 500}})
             if self._queue:
-                return self._queue.popleft()
-        return Scripted(status=418, body={"error": {"message": "stub: no scripted response left"}})
+                item = self._queue.popleft()
+            elif self.default is not None:
+                item = Scripted(body=json.loads(json.dumps(self.default)))
+            else:
+                message = "stub: no scripted response left"
+                return Scripted(status=418, body={"error": {"message": message}})
+        return self._shape(item, body, headers)
+
+    def _shape(self, item: Scripted, body: dict[str, Any], headers: dict[str, str]) -> Scripted:
+        """The scripted reply as this server's behaviours change it."""
+        if item.body.get("echo_key"):
+            key = headers.get("authorization", "").removeprefix("Bearer ")
+            message = f"Incorrect API key provided: {key}. Find your key at the console."
+            return Scripted(status=item.status, body={"error": {"message": message}})
+        choices = item.body.get("choices")
+        if not choices:
+            return item
+        message = choices[0]["message"]
+        if self.ignore_tools and message.get("tool_calls"):
+            call = message.pop("tool_calls")[0]["function"]
+            args = json.loads(call["arguments"])
+            message["content"] = json.dumps({"tool": call["name"], "arguments": args})
+        if self.tokenizer is not None:
+            seen = Received(body, 0.0, headers).seen(self.drop_system)
+            prompt = self.tokenizer(seen) + 4 * len(body.get("messages", []))
+            done = self.tokenizer(str(message.get("content") or ""))
+            done = min(done, int(body.get("max_tokens") or done))
+            item.body["usage"] = {
+                "prompt_tokens": prompt,
+                "completion_tokens": done,
+                "total_tokens": prompt + done,
+            }
+        if self.no_usage:
+            item.body.pop("usage", None)
+        return item
 
 
 def _handler_for(server: StubServer) -> type[BaseHTTPRequestHandler]:
