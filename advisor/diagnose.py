@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from runtime.calls import count_calls
 from runtime.catalog import DEFAULTS, PATTERNS, STEP_KINDS, rung, step_kinds
@@ -13,6 +14,7 @@ from .answers import Answers
 from .recommendation import CallsPerRequest, Params, Recommendation, Rejected
 
 _FALLBACK_NAMES = ("general", "other", "default", "misc", "unknown")
+_LABEL_PARAMS = ("fallback", "on_unknown")
 
 
 @dataclass
@@ -247,7 +249,7 @@ def _orchestrator(answers: Answers) -> _Built:
         params={
             "max_workers": DEFAULTS.max_workers,
             "expected_workers": DEFAULTS.expected_workers,
-            "on_unknown": _fallback(types),
+            "on_unknown": _fallback([t for t in types if t not in ("skip", "fail")] or types),
         },
     )
     built = _Built(tree=tree)
@@ -358,7 +360,20 @@ def _prefixed(node: Node, prefix: str) -> Node:
     steps = [f"{prefix}_{s}" for s in node.steps]
     children = [_prefixed(c, prefix) for c in node.children]
     name = steps[0] if node.pattern == "single-call" else node.name
-    return node.model_copy(update={"name": name, "steps": steps, "children": children})
+    params = _relabelled(node, children)
+    return node.model_copy(
+        update={"name": name, "steps": steps, "children": children, "params": params}
+    )
+
+
+def _relabelled(node: Node, children: list[Node]) -> dict[str, Any]:
+    """`node.params` with the labels they name (routing's `fallback`, an orchestrator's
+    `on_unknown`) following the renamed `children`, so they still name a handler or worker."""
+    renamed = {old.name: new.name for old, new in zip(node.children, children, strict=True)}
+    return {
+        key: renamed.get(value, value) if key in _LABEL_PARAMS and isinstance(value, str) else value
+        for key, value in node.params.items()
+    }
 
 
 def _unique_steps(tree: Node) -> Node:
@@ -374,7 +389,12 @@ def _unique_steps(tree: Node) -> Node:
 
     def visit(node: Node) -> Node:
         steps = [fresh(s) for s in node.steps]
-        update: dict[str, object] = {"steps": steps, "children": [visit(c) for c in node.children]}
+        children = [visit(c) for c in node.children]
+        update: dict[str, object] = {
+            "steps": steps,
+            "children": children,
+            "params": _relabelled(node, children),
+        }
         if node.pattern == "single-call":
             update["name"] = steps[0]
         return node.model_copy(update=update)
