@@ -63,6 +63,8 @@ class Answers(BaseModel):
     """Hard dollar cap per request, written into the generated project."""
     models: dict[str, str] = Field(default_factory=dict)
     """Model per step, per step kind, or `default` for the rest."""
+    api_base: str | None = None
+    """An OpenAI-compatible server's URL every call goes to (llama.cpp, vLLM, a gateway)."""
     override: PatternId | None = None
     """A pattern the user picked instead of the recommendation (the interview records it)."""
 
@@ -89,6 +91,13 @@ class Answers(BaseModel):
                 raise ValueError(f"{v!r} appears twice; entries must be unique")
             seen.add(v.lower())
         return cleaned
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base_ok(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+\S*$", value.strip()):
+            raise ValueError("give the server's URL, e.g. http://localhost:8080/v1")
+        return value.strip() if value is not None else None
 
     @field_validator("models")
     @classmethod

@@ -37,7 +37,7 @@ def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendat
     built = natural
     if override is not None and override != natural_pattern:
         built = _build(force(answers, override))
-        built.reasons.insert(0, f"override: you picked {override} instead of {natural_pattern}")
+        built.reasons.insert(0, f"You picked {override}; your answers lead to {natural_pattern}.")
         built.warnings.append(_override_warning(answers, natural.tree, built.tree, override))
     return _recommend(answers, built, natural_pattern, override)
 
@@ -74,8 +74,8 @@ def _build(answers: Answers) -> _Built:
     built.tree = _unique_steps(built.tree)
     if built.tree.pattern == "single-call":
         built.reasons.append(
-            f"flow: known, one step ({built.tree.name}) and nothing else — a single "
-            "well-prompted call is the whole workflow; climb the ladder only when it falls short"
+            f"Your task is one step ({built.tree.name}) with nothing around it, so one "
+            "well-prompted call does it; climb the ladder only if that falls short."
         )
     _whiteboard_check(built)
     _latency_check(answers, built)
@@ -87,8 +87,8 @@ def _known_flow(answers: Answers) -> _Built:
     _explain_body(answers, built)
     if answers.tools:
         built.reasons.append(
-            f"tools: {', '.join(answers.tools)} — in a workflow your code calls them at fixed "
-            "points; no agent is needed to choose them"
+            f"Your code calls your tools ({', '.join(answers.tools)}) at fixed points of the "
+            "workflow, so no agent is needed to choose them."
         )
     if answers.needs_confidence:
         _vote(answers, built)
@@ -97,8 +97,8 @@ def _known_flow(answers: Answers) -> _Built:
         _route_by_category(answers, built)
     elif answers.categories:
         built.warnings.append(
-            f"categories: one category ({answers.categories[0]}) needs no routing; "
-            "list at least two kinds of input, or none"
+            f"One kind of input ({answers.categories[0]}) needs no routing; "
+            "list at least two kinds of input, or none."
         )
     return built
 
@@ -141,29 +141,28 @@ def _explain_body(answers: Answers, built: _Built) -> None:
     chain_steps = [s for s in steps if s not in subtasks]
     if len(chain_steps) + (1 if len(subtasks) >= 2 else len(subtasks)) >= 2:
         built.reasons.append(
-            f"steps: {', '.join(steps) or '(none)'} — a fixed sequence a person can draw, "
-            "so prompt-chaining runs them in order with checks between them"
+            f"Your steps ({', '.join(steps) or 'none listed'}) always run in the same order, "
+            "so a prompt chain runs them one after another, each on the last one's output."
         )
     if len(subtasks) >= 2:
         merged = "a merge call joins them" if answers.merge == "model" else "code joins them"
         built.reasons.append(
-            f"independent_subtasks: {', '.join(subtasks)} — they need none of each other's "
-            f"results, so parallel-sectioning runs them at once ({merged}): "
-            "the same calls as a chain, a fraction of the wait"
+            f"Your subtasks ({', '.join(subtasks)}) need none of each other's results, so "
+            f"they run at the same time and {merged}: the same calls as in a row, less wait."
         )
     elif len(subtasks) == 1:
         built.warnings.append(
-            f"independent_subtasks: one subtask ({subtasks[0]}) is just another step; "
-            "list at least two to run side by side"
+            f"One independent subtask ({subtasks[0]}) is just another step; "
+            "list at least two to run side by side."
         )
 
 
 def _vote(answers: Answers, built: _Built) -> None:
     if not answers.errors_are_random:
         built.warnings.append(
-            "needs_confidence with errors_are_random: false — voting cannot fix systematic "
-            "errors (n votes repeat the same mistake), so no voting; improve the prompt or "
-            "context, try another model, or add an evaluator with criteria"
+            "No voting: you want extra confidence, but the model errs the same way on the "
+            "same input, and voting cannot fix systematic errors (every vote repeats the "
+            "mistake); improve the prompt or context, try another model, or add an evaluator."
         )
         return
     n, threshold = DEFAULTS.votes, DEFAULTS.vote_threshold
@@ -174,8 +173,9 @@ def _vote(answers: Answers, built: _Built) -> None:
         params={"n": n, "threshold": threshold},
     )
     built.reasons.append(
-        f"needs_confidence with random errors — parallel-voting runs the task {n} times; "
-        f"a majority of at least {threshold:.0%} wins, below it the answer is UNCERTAIN"
+        f"You want extra confidence and the model's mistakes vary from run to run, so the "
+        f"task runs {n} times and a majority of at least {threshold:.0%} wins (below it the "
+        "answer is UNCERTAIN)."
     )
 
 
@@ -185,8 +185,9 @@ def _refine(answers: Answers, built: _Built, *, inside: str = "the output") -> N
         return
     built.tree = _evaluator(built.tree, answers.criteria)
     built.reasons.append(
-        f"refinement with criteria ({', '.join(answers.criteria)}) — evaluator-optimizer "
-        f"critiques {inside} and revises it, at most {DEFAULTS.max_rounds} rounds"
+        f"The output gets better with critique and you said what to check "
+        f"({', '.join(answers.criteria)}), so an evaluator critiques {inside} and asks for "
+        f"a revision, at most {DEFAULTS.max_rounds} rounds."
     )
 
 
@@ -215,8 +216,8 @@ def _route_by_category(answers: Answers, built: _Built) -> None:
         params={"by": "category", "fallback": fallback},
     )
     built.reasons.append(
-        f"categories: {', '.join(labels)} — different kinds of input need different handling, "
-        f"so routing classifies each input first (unknown labels go to {fallback})"
+        f"Different kinds of input ({', '.join(labels)}) need different handling, so one "
+        f"classifier call sends each input to its handler (anything unclear goes to {fallback})."
     )
 
 
@@ -232,8 +233,8 @@ def _route_by_difficulty(built: _Built) -> None:
         params={"by": "difficulty", "fallback": "hard"},
     )
     built.reasons.append(
-        "mixed_difficulty — routing by difficulty sends easy inputs to one call on a small "
-        "model and hard ones to the full workflow; unsure labels go to hard"
+        "Most inputs are easy and some are hard, so a classifier sends easy ones to one call "
+        "on a small model and hard ones to the full workflow (when unsure: the full one)."
     )
 
 
@@ -254,17 +255,19 @@ def _orchestrator(answers: Answers) -> _Built:
     )
     built = _Built(tree=tree)
     built.reasons.append(
-        "flow: depends-on-input — the number and kind of subtasks depend on the input, so "
-        f"orchestrator-workers plans them per request (at most {DEFAULTS.max_workers} workers)"
+        "Which subtasks a request needs, and how many, depends on the input, so a planner "
+        f"splits each request for workers (at most {DEFAULTS.max_workers}) and a last call "
+        "combines their results."
     )
     if answers.categories:
         built.reasons.append(
-            f"categories: {', '.join(types)} — each becomes a worker type the planner can assign"
+            f"Your kinds of work ({', '.join(types)}) become the workers the planner can assign."
         )
     if refine:
         built.reasons.append(
-            f"refinement with criteria ({', '.join(answers.criteria)}) — an evaluator-optimizer "
-            f"inside each worker revises its result, at most {DEFAULTS.max_rounds} rounds"
+            f"The output gets better with critique and you said what to check "
+            f"({', '.join(answers.criteria)}), so each worker's result is evaluated and "
+            f"revised, at most {DEFAULTS.max_rounds} rounds."
         )
     else:
         built.warnings.extend(_criteria_warnings(answers))
@@ -289,15 +292,15 @@ def _agent(answers: Answers) -> _Built:
     )
     built = _Built(tree=tree)
     built.reasons.append(
-        "flow: unknown — nobody can draw the steps before the run, so an agent-loop lets the "
-        f"model choose them, at most {DEFAULTS.max_steps} steps"
+        "Nobody can draw the steps before the run, so an agent loop lets the model choose "
+        f"the next step each time, at most {DEFAULTS.max_steps} steps."
     )
     if answers.tools:
-        built.reasons.append(f"tools: {', '.join(answers.tools)} — what the agent may call")
+        built.reasons.append(f"The agent acts through your tools: {', '.join(answers.tools)}.")
     else:
         built.warnings.append(
-            "agent without tools: an agent acts through tools; without any it is a chat with "
-            "extra steps — list tools (e.g. tools: [search, read_file]) or reconsider flow"
+            "An agent without tools is a chat with extra steps: it acts through tools. List "
+            "the tools it may call, or say the steps can be drawn in advance."
         )
     _refine(answers, built, inside="the agent's answer")
     _ignored(
@@ -309,12 +312,20 @@ def _agent(answers: Answers) -> _Built:
     return built
 
 
+_PLAIN = {
+    "steps": "steps",
+    "categories": "kinds of input",
+    "independent_subtasks": "independent subtasks",
+    "needs_confidence": "wish for voting",
+}
+
+
 def _ignored(answers: Answers, built: _Built, keys: tuple[str, ...], who: str) -> None:
-    given = [k for k in keys if getattr(answers, k)]
+    given = [_PLAIN.get(k, k) for k in keys if getattr(answers, k)]
     if given:
         built.warnings.append(
-            f"{', '.join(given)} ignored: with flow: {answers.flow}, {who} decides the path at "
-            "run time; if you can list the steps in advance, answer flow: known"
+            f"Not used: your {' and '.join(given)}, because {who} decides the path at run "
+            "time; if you can list the steps in advance, say the flow is known."
         )
 
 
@@ -322,13 +333,13 @@ def _criteria_warnings(answers: Answers) -> list[str]:
     """Why no evaluator was added although the answers mention refinement or criteria."""
     if answers.refinement and not answers.criteria:
         return [
-            "refinement without criteria: an evaluator needs something to check, so none was "
-            "added; list criteria (e.g. criteria: [faithful, fluent]) to enable it"
+            "No evaluator: the output gets better with critique, but nothing says what to "
+            "check; name criteria (e.g. faithful, fluent) to add one."
         ]
     if answers.criteria and not answers.refinement:
         return [
-            "criteria are given but refinement is false: nothing checks them; set "
-            "refinement: true to add an evaluator"
+            f"Your criteria ({', '.join(answers.criteria)}) are not checked: you said the output "
+            "does not get better with critique; say it does (refinement) to add an evaluator."
         ]
     return []
 
@@ -416,8 +427,8 @@ def _latency_check(answers: Answers, built: _Built) -> None:
     path = count_calls(built.tree).critical_path
     if answers.latency_sensitive and path > 3:
         built.warnings.append(
-            f"latency_sensitive: a typical request waits for {path:g} calls one after another; "
-            "run independent steps in parallel or use a faster model where quality allows"
+            f"A person waits for each answer, and a typical request waits for {path:g} calls "
+            "one after another; run independent steps at once, or use a faster model."
         )
 
 
@@ -510,12 +521,16 @@ def _calls(tree: Node) -> CallsPerRequest:
 def _params(answers: Answers, tree: Node, worst: int, warnings: list[str]) -> Params:
     kinds = step_kinds(tree)
     default = answers.models.get("default", DEFAULTS.default_model)
+    # The small model only where it is the default's own provider: a project on Anthropic, Ollama
+    # or a compatible server must not need an OpenAI key for its classify steps.
+    same = default.split("/")[0] == DEFAULTS.small_model.split("/")[0]
+    small_model = DEFAULTS.small_model if same and answers.api_base is None else default
     small_steps = {"easy"} if _difficulty_routed(tree) else set()
     models = {}
     for step, kind in kinds.items():
         small = STEP_KINDS[kind].small_model or step in small_steps
         models[step] = answers.models.get(
-            step, answers.models.get(kind, DEFAULTS.small_model if small else default)
+            step, answers.models.get(kind, small_model if small else default)
         )
     known = {"default", *kinds, *kinds.values()}
     for key in answers.models:
@@ -571,9 +586,7 @@ def _rejected(
 
 def _adds(pattern: PatternId, expected: float, worst: int) -> str:
     info = PATTERNS[pattern]
-    text = f"; it would add {expected:+g} calls expected ({worst:+d} worst)".replace(
-        "+1 calls", "+1 call"
-    )
+    text = f"; it would take {_more(expected)} per request ({_more(worst)} at most)"
     for mult in info.multipliers:
         text += f", ~{mult.factor:g}x the tokens of {mult.baseline} for {mult.applies_to}"
     if info.multipliers:
@@ -581,51 +594,50 @@ def _adds(pattern: PatternId, expected: float, worst: int) -> str:
     return text + f"; risk: {info.failure_modes[0]}"
 
 
+def _more(n: float) -> str:
+    """`3 more calls`, `1 fewer call`, `no more calls`: a change in calls, in words."""
+    size = abs(n)
+    if n == 0:
+        return "no more calls"
+    return f"{size:g} {'more' if n > 0 else 'fewer'} call{'' if size == 1 else 's'}"
+
+
 def _overridden(override: PatternId | None) -> str:
-    return f"what your answers lead to; you picked {override} instead"
+    return f"What your answers lead to; you picked {override} instead."
 
 
 def _why_not(answers: Answers, pattern: PatternId) -> str:
     flow = answers.flow
     if pattern == "agent-loop":
         return (
-            f"flow: {flow} — the path can be drawn or planned before the run; an agent "
-            "would choose it at run time, harder to test and audit"
+            "The steps can be drawn (or planned) before the run; an agent would choose them "
+            "at run time, which is harder to test and audit"
         )
     if pattern == "orchestrator-workers":
         if flow == "unknown":
-            return "flow: unknown — not even the kinds of subtask can be named in advance"
+            return "Not even the kinds of subtask can be named in advance"
         return (
-            "flow: known — the subtasks are the same for every input, so a planner would only "
-            "add calls and the risk of plan omissions"
+            "The subtasks are the same for every input, so a planner would only add calls "
+            "and the risk of forgetting one"
         )
     if pattern == "evaluator-optimizer":
         if answers.refinement and not answers.criteria:
-            return "refinement without criteria — an evaluator would have nothing to check"
-        return "refinement: false — the first draft is good enough; no critique loop needed"
+            return "Nothing says what an evaluator should check"
+        return "The first draft is good enough: you said critique would not improve it"
     if flow != "known":
-        return f"flow: {flow} — the steps are decided at run time, not drawn in advance"
+        return "The steps are decided at run time, not drawn in advance"
     return _why_not_known(answers, pattern)
-
-
-def _count(field: str, answers: Answers) -> str:
-    """`steps has 1 entry`, `categories has 0 entries`."""
-    n = len(getattr(answers, field))
-    return f"{field} has {n} entr{'y' if n == 1 else 'ies'}"
 
 
 def _why_not_known(answers: Answers, pattern: PatternId) -> str:
     if pattern == "parallel-voting":
         if answers.needs_confidence:
-            return "errors_are_random: false — votes would repeat the same systematic mistake"
-        return "needs_confidence: false — one answer per input is enough"
+            return "The model errs the same way on the same input: votes would repeat the mistake"
+        return "One answer per input is enough: you did not ask for extra confidence"
     if pattern == "parallel-sectioning":
-        return f"{_count('independent_subtasks', answers)} — nothing to run side by side"
+        return "No two subtasks are independent of each other: nothing can run side by side"
     if pattern == "routing":
-        return (
-            f"{_count('categories', answers)} and mixed_difficulty is false "
-            "— every input is handled the same way"
-        )
+        return "Every input is handled the same way: one kind of input, of similar difficulty"
     if pattern == "prompt-chaining":
-        return f"{_count('steps', answers)} — no fixed sequence of two or more to chain"
-    return "one call is not enough: your answers call for the parts listed in the reasons"
+        return "Your task is one step: there is no sequence to chain"
+    return "One call is not enough: your task needs the parts listed under why"

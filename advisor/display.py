@@ -1,7 +1,12 @@
-"""Rich terminal output: a recommendation, the composition as a small diagram, the catalog."""
+"""Rich terminal output: a recommendation, the composition as a small diagram, the catalog.
+
+A recommendation fits one 80x45 screen: the verdict, the diagram, the reasons, the cost. What
+was turned down, and the per-step table, come with `details=True` (`recommend --details`).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console, Group
@@ -12,86 +17,178 @@ from rich.tree import Tree
 
 from runtime.catalog import PATTERNS, ladder
 from runtime.chart import money
+from runtime.estimate import DAYS_PER_MONTH
 from runtime.plan import Node
 
 from .costs import alternatives, usd_by_pattern
 from .recommendation import Recommendation
 
-# What a node does, in a few words, next to its name in the diagram.
-_ROLE = {
-    "single-call": "one call",
-    "prompt-chaining": "in order",
-    "routing": "classify, then one handler",
-    "parallel-sectioning": "at once",
-    "parallel-voting": "n votes",
-    "orchestrator-workers": "plan, workers, synthesize",
-    "evaluator-optimizer": "generate, evaluate, revise",
-    "agent-loop": "tools in a loop",
-}
-
-_SHOWN_PARAMS = ("by", "fallback", "n", "threshold", "max_workers", "max_rounds", "max_steps")
+MAX_TREE_LINES = 16
+"""Diagram lines on the main screen; deeper parts are summarised (details show them all)."""
 
 
 def show_recommendation(
-    rec: Recommendation, console: Console, usd: Mapping[str, float | None] | None = None
+    rec: Recommendation,
+    console: Console,
+    usd: Mapping[str, float | None] | None = None,
+    *,
+    details: bool = False,
+    more_hint: str = "--details says why",
 ) -> None:
-    """The whole recommendation: pattern, diagram, reasons, warnings, rejected, calls, models.
+    """The recommendation on one screen; `details` adds what was turned down and every step.
 
     `usd` is dollars per request by pattern (`costs.usd_by_pattern`), computed if not given.
     """
     usd = usd if usd is not None else usd_by_pattern(alternatives(rec))
     console.print(_headline(rec))
-    console.print(Panel(composition_tree(rec.composition), title="workflow", expand=False))
-    calls = rec.calls_per_request
-    console.print(
-        f"[bold]calls per request[/]: {calls.expected:g} expected, {calls.worst} worst "
-        f"(under the caps), {calls.critical_path:g} on the critical path; "
-        f"[bold]{dollars(usd[rec.pattern])}[/] expected per request "
-        "[dim](`wfadvise estimate` breaks it down)[/]"
-    )
+    console.print(composition_tree(rec.composition, max_lines=None if details else MAX_TREE_LINES))
+    console.print()
     _bullets(console, "why", rec.reasons, "green")
     _bullets(console, "warnings", rec.warnings, "yellow")
-    console.print(_rejected_table(rec, usd))
-    console.print(_models_table(rec))
+    console.print()
+    console.print(_cost_line(rec, usd[rec.pattern]))
+    console.print(_models_line(rec))
+    if details:
+        console.print()
+        _rejected(console, rec, usd)
+        console.print(_models_table(rec))
+    elif rec.rejected:
+        names = ", ".join(item.pattern for item in rec.rejected)
+        console.print(f"[dim]not chosen ({more_hint}): {names}[/]")
 
 
 def _headline(rec: Recommendation) -> Panel:
     info = PATTERNS[rec.pattern]
+    inner = [p for p in rec.uses if p != rec.pattern]
     title = f"[bold]{info.title}[/] ([cyan]{rec.pattern}[/], rung {info.rung})"
-    lines = [title, escape(info.summary), "uses: " + ", ".join(rec.uses)]
+    if inner:
+        title += " with " + ", ".join(inner)
+    lines = [title, escape(info.summary)]
     if rec.override is not None:
-        lines.append(f"[yellow]your pick; the answers lead to {rec.natural_pattern}[/]")
-    return Panel("\n".join(lines), title="recommendation", expand=False)
+        lines.append(f"[yellow]your pick; your answers lead to {rec.natural_pattern}[/]")
+    return Panel("\n".join(lines), title="recommendation", title_align="left", expand=False)
 
 
-def composition_tree(node: Node) -> Tree:
-    """The composition as a terminal tree: each node's name, pattern, own steps and caps."""
-    tree = Tree(_label(node))
-    _add_children(tree, node)
+def _cost_line(rec: Recommendation, usd: float | None) -> str:
+    calls = rec.calls_per_request
+    text = (
+        f"[bold]cost[/]: {_n_calls(calls.expected)} per request ({calls.worst} at most, "
+        f"{calls.critical_path:g} one after another), [bold]{dollars(usd)}[/] a request"
+    )
+    if usd is not None:
+        volume = rec.settings().volume_per_day
+        text += f"; about {money(usd * volume * DAYS_PER_MONTH)} a month at {volume:,} a day"
+    return text
+
+
+def _n_calls(n: float) -> str:
+    return f"{n:g} call" if n == 1 else f"{n:g} calls"
+
+
+def _models_line(rec: Recommendation) -> str:
+    by_model = Counter(rec.params.models.values())
+    if len(by_model) == 1:
+        model = next(iter(by_model))
+        return f"[bold]model[/]: {escape(model)} for every step"
+    parts = []
+    for model, count in by_model.most_common():
+        steps = [s for s, m in rec.params.models.items() if m == model]
+        named = ", ".join(steps[:2]) + (f" +{count - 2}" if count > 2 else "")
+        parts.append(f"{escape(model)} ({escape(named)})")
+    return "[bold]models[/]: " + "; ".join(parts)
+
+
+def composition_tree(node: Node, *, max_lines: int | None = None) -> Tree:
+    """The composition as a terminal tree; handlers shaped like an earlier one are one line.
+
+    With `max_lines`, levels below the deepest one that fits are summarised on their parent.
+    """
+    depth = node.depth() + 1
+    if max_lines is not None:
+        while depth > 1 and _line_count(node, depth) > max_lines:
+            depth -= 1
+    tree = Tree(_label(node, depth))
+    _add_children(tree, node, depth - 1)
     return tree
 
 
-def _add_children(branch: Tree, node: Node) -> None:
+def _add_children(branch: Tree, node: Node, depth: int) -> None:
+    for child, twin in _children(node):
+        if twin is not None:
+            branch.add(f"{escape(child.name)} [dim](the same as {escape(twin)})[/]")
+        else:
+            _add_children(branch.add(_label(child, depth)), child, depth - 1)
+
+
+def _children(node: Node) -> list[tuple[Node, str | None]]:
+    """Each child, with the name of an earlier sibling it repeats under another label."""
+    seen: dict[object, str] = {}
+    out: list[tuple[Node, str | None]] = []
     for child in node.children:
-        _add_children(branch.add(_label(child)), child)
+        shape = _shape(child, child.name) if child.children else None
+        twin = seen.get(shape) if shape is not None else None
+        if shape is not None and twin is None:
+            seen[shape] = child.name
+        out.append((child, twin))
+    return out
 
 
-def _label(node: Node) -> str:
+def _shape(node: Node, label: str) -> object:
+    """The node with its label's prefix taken off every step: equal shapes repeat one another."""
+    steps = tuple(s.removeprefix(f"{label}_") for s in node.steps)
+    params = tuple(sorted((k, str(v)) for k, v in node.params.items()))
+    kids = tuple(_shape(c, label) for c in node.children)
+    return (node.pattern, steps, params, kids)
+
+
+def _line_count(node: Node, depth: int) -> int:
+    if depth <= 1:
+        return 1
+    return 1 + sum(
+        1 if twin is not None else _line_count(child, depth - 1) for child, twin in _children(node)
+    )
+
+
+def _label(node: Node, depth: int) -> str:
     name = escape(node.name)
     if node.pattern == "single-call":
         return f"[bold]{name}[/]"
-    own = f" · steps: {', '.join(node.steps)}" if node.steps else ""
-    caps = ", ".join(f"{k}={v}" for k, v in node.params.items() if k in _SHOWN_PARAMS)
-    caps_text = f" · {escape(caps)}" if caps else ""
-    return f"{name} [cyan]{node.pattern}[/] [dim]({_ROLE[node.pattern]}{own}{caps_text})[/]"
+    hidden = ""
+    if depth <= 1 and node.children:
+        inner = len(node.all_steps()) - len(node.steps)
+        hidden = f"; {inner} steps inside, --details shows them"
+    return f"{name} [cyan]{node.pattern}[/] [dim]({escape(_role(node))}{hidden})[/]"
 
 
-def _bullets(console: Console, title: str, items: list[str], colour: str) -> None:
+def _role(node: Node) -> str:
+    """What a node does, in a few words, with its caps."""
+    p = node.params
+    own = ", ".join(node.steps)
+    roles = {
+        "prompt-chaining": "in order",
+        "routing": f"{own} picks one handler; unsure inputs go to {p.get('fallback')}",
+        "parallel-sectioning": "at once, " + ("a merge call joins them" if own else "code joins"),
+        "parallel-voting": f"{p.get('n')} votes, the majority wins",
+        "orchestrator-workers": f"a plan, up to {p.get('max_workers')} workers, a synthesis",
+        "evaluator-optimizer": f"draft, {own}, revise; at most {p.get('max_rounds')} rounds",
+        "agent-loop": f"tools in a loop; at most {p.get('max_steps')} steps",
+    }
+    return roles.get(node.pattern, "one call")
+
+
+def _bullets(
+    console: Console, title: str, items: list[str], colour: str, *, markup: bool = False
+) -> None:
+    """A titled list whose wrapped lines hang under the text, not under the bullet."""
     if not items:
         return
     console.print(f"[bold {colour}]{title}[/]")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right", no_wrap=True)
+    grid.add_column()
     for item in items:
-        console.print(f"  • {escape(item)}")
+        grid.add_row("•", item if markup else escape(item))
+    console.print(grid)
 
 
 def dollars(usd: float | None) -> str:
@@ -99,17 +196,17 @@ def dollars(usd: float | None) -> str:
     return "no price known" if usd is None else money(usd)
 
 
-def _rejected_table(rec: Recommendation, usd: Mapping[str, float | None]) -> Table:
-    table = Table(title="not chosen", show_lines=False, title_justify="left")
-    table.add_column("pattern", style="cyan", no_wrap=True)
-    table.add_column("calls exp/worst", justify="right", no_wrap=True)
-    table.add_column("$/request", justify="right", no_wrap=True)
-    table.add_column("why not")
+def _rejected(console: Console, rec: Recommendation, usd: Mapping[str, float | None]) -> None:
+    """Each pattern not chosen: its calls and dollars had it been chosen, and why not."""
+    items = []
     for item in rec.rejected:
         calls = item.calls_per_request
-        figures = f"{calls.expected:g}/{calls.worst}" if calls else "-"
-        table.add_row(item.pattern, figures, dollars(usd[item.pattern]), escape(item.why))
-    return table
+        figures = f"{_n_calls(calls.expected)}, " if calls else ""
+        items.append(
+            f"[cyan]{item.pattern}[/] [dim]({figures}{dollars(usd[item.pattern])})[/]: "
+            f"{escape(item.why)}"
+        )
+    _bullets(console, "not chosen", items, "red", markup=True)
 
 
 def _models_table(rec: Recommendation) -> Table:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from runtime.catalog import rung
 from runtime.plan import PATTERN_IDS
 
-from .answers import load_answers
+from .answers import load_answers, parse_answers
 from .costs import alternatives, usd_by_pattern
 from .diagnose import diagnose
 from .display import dollars, show_recommendation
@@ -28,7 +29,8 @@ from .recommendation import Recommendation
 
 NO_TERMINAL = (
     "no answers to work from: stdin is not a terminal, so there is no interview; pass "
-    "--answers FILE (YAML or JSON; see examples/ for one per pattern)"
+    "--answers FILE (YAML or JSON, format in docs/answers.md; the smallest is `name: desk`), "
+    "or give answers as flags: --data name=desk --data 'steps=[draft, review]'"
 )
 ACCEPT = "accept"
 
@@ -36,6 +38,7 @@ ACCEPT = "accept"
 def obtain(
     answers_path: Path | None,
     *,
+    data: Mapping[str, Any] | None = None,
     stdin_is_tty: bool | None = None,
     ask: Asker | None = None,
     console: Console | None = None,
@@ -43,25 +46,41 @@ def obtain(
 ) -> Recommendation:
     """The recommendation from `answers_path`; else from the interview if stdin is a terminal.
 
-    `default_name` is offered as the project name (`new DIR` offers DIR's name).
+    `data` (from `--data KEY=VALUE`) overrides the file's answers; in the interview those
+    questions are not asked; off a terminal they are the answers. `default_name` is offered
+    as the project name (`new DIR` offers DIR's name).
     """
+    preset = dict(data or {})
     if answers_path is not None:
-        return diagnose(load_answers(answers_path))
+        loaded = load_answers(answers_path)
+        if not preset:
+            return diagnose(loaded)
+        given = loaded.model_dump(by_alias=True, exclude_unset=True)
+        return diagnose(parse_answers(given | preset, source=f"{answers_path} with --data"))
     tty = sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty
     if not tty:
-        raise UserError(NO_TERMINAL)
-    return interview(ask or questionary_asker(), console or Console(), default_name)
+        if not preset:
+            raise UserError(NO_TERMINAL)
+        if default_name is not None:
+            preset.setdefault("name", default_name)
+        return diagnose(parse_answers(preset, source="--data"))
+    return interview(ask or questionary_asker(), console or Console(), default_name, preset)
 
 
-def interview(ask: Asker, console: Console, default_name: str | None = None) -> Recommendation:
+def interview(
+    ask: Asker,
+    console: Console,
+    default_name: str | None = None,
+    preset: Mapping[str, Any] | None = None,
+) -> Recommendation:
     """Ask the questions, show the recommendation, and let the user accept or pick another."""
-    answers = run_questions(ask, questions_named(default_name))
+    answers = run_questions(ask, questions_named(default_name), dict(preset or {}))
     rec = diagnose(answers)
     while True:
         alts = alternatives(rec)  # one plan per pattern, shared by the table and the menu
         usd = usd_by_pattern(alts)
         console.print()
-        show_recommendation(rec, console, usd)
+        show_recommendation(rec, console, usd, more_hint="the menu below compares them")
         choice = ask(decision_question(rec, alts, usd))
         if choice == ACCEPT:
             return rec

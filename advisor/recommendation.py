@@ -104,6 +104,7 @@ class Recommendation(BaseModel):
         models = ModelChoice(
             default=self.params.default_model,
             steps={s: m for s, m in self.params.models.items() if m != self.params.default_model},
+            api_base=self.answers.api_base,
         )
         volume = self.answers.volume_per_day
         return Settings(

@@ -141,8 +141,8 @@ def test_decision_accepts_or_overrides_with_costs_shown() -> None:
     assert re.search(r"\$[0-9.]+/request \(x[0-9.]+\)$", agent)  # dollars, and x the current
     shown = console.export_text()
     assert any(t.startswith("routing (recommended)") for t in titles)
-    assert "your pick; the answers lead to routing" in shown
-    assert re.search(r"\$[0-9.]+ expected\s+per\s+request", shown)
+    assert "your pick; your answers lead to routing" in shown
+    assert re.search(r"\$[0-9.]+ a\s+request", shown)
     # The pick is saved with the answers, so `--answers` reproduces it.
     assert rec.answers.override == "agent-loop"
     assert diagnose(rec.answers) == rec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,13 @@ def test_human_output_shows_pattern_diagram_reasons_and_calls(
     assert res.code == 0, res.err
     for fragment in ("routing", "billing_diagnose", "calls per request", "why", "not chosen"):
         assert fragment in res.out
+    # what was turned down is named, and why only with --details
+    assert "agent-loop" in res.out and "harder to test" not in res.out
+    res = run_cli(
+        ["recommend", "--answers", str(EXAMPLES / "routed-desk.yaml"), "--details"], capsys
+    )
+    words = " ".join(res.out.split())
+    assert "harder to test and audit" in words and "billing_check_tone" in words
 
 
 def test_warnings_are_shown(capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,15 +82,20 @@ def test_no_terminal_and_no_answers_says_how_to_pass_them() -> None:
         [str(exe), "recommend"], stdin=subprocess.DEVNULL, capture_output=True, text=True
     )
     assert proc.returncode == 2
-    assert "--answers FILE" in proc.stderr and "examples/" in proc.stderr
+    assert "--answers FILE" in proc.stderr and "docs/answers.md" in proc.stderr
+    assert "--data" in proc.stderr
+    assert "examples/" not in proc.stderr  # a regular install has no examples folder
     assert proc.stdout == ""
 
 
 def test_alternatives_are_priced_and_an_unpriced_model_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    res = run_cli(["recommend", "--answers", str(EXAMPLES / "routed-desk.yaml")], capsys)
-    assert "$/request" in res.out and "expected per request" in res.out
+    res = run_cli(
+        ["recommend", "--answers", str(EXAMPLES / "routed-desk.yaml"), "--details"], capsys
+    )
+    assert re.search(r"\$[0-9.]+ a request", res.out)  # the pattern's own cost
+    assert re.search(r"agent-loop \(5 calls, \$[0-9.]+\)", res.out)  # and each alternative's
     answers = tmp_path / "a.yaml"
     answers.write_text("name: x\nsteps: [a, b]\nmodels: {default: acme/never-heard-of-it}\n")
     res = run_cli(["recommend", "--answers", str(answers)], capsys)

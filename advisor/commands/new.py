@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
+import yaml
 
-from ..errors import Failure, UserError
+from ..data_flags import parse_data
+from ..errors import UserError
+from ..project_check import check_project
 from ..recommendation import Recommendation
 from ..render import ProjectSpec, copier_data, render_data
+from ..staging import make_staging, remove_leftovers
 from ..template_store import Published, publish
+
+ANSWERS_FILE = "wfadvise-answers.yaml"
+"""The answers a project was made from, in the project: `--answers` reads it back."""
 
 
 @dataclass(frozen=True)
@@ -33,16 +39,34 @@ class Made:
     """The recommended pattern."""
 
 
-def new_command(directory: Path, answers: Path | None, *, force: bool, check: bool) -> None:
+def new_command(
+    directory: Path,
+    answers: Path | None,
+    data: Sequence[str] = (),
+    *,
+    force: bool,
+    check: bool,
+    dry_run: bool = False,
+) -> None:
     """Obtain a recommendation, render it into DIR atomically, optionally test it."""
     from ..intake import obtain
 
     target = directory.expanduser().resolve()
     refuse_non_empty(target, force=force)  # before the interview: never ask, then refuse
-    made = write_project(spec_from(obtain(answers, default_name=target.name)), target, force=force)
-    typer.echo(summary(made))
+    preset = parse_data(data)  # a typo in --data is named before the interview starts
+    rec = obtain(answers, data=preset, default_name=target.name)
+    spec = spec_from(rec)
+    if dry_run:
+        typer.echo(dry_run_listing(spec, target))
+        return
+    if target.parent.is_dir():
+        remove_leftovers(target.parent)
+    made = write_project(spec, target, force=force)
+    typer.echo(created(made))
+    typer.echo(answers_used(rec, made.path / ANSWERS_FILE))
     if check:
-        typer.echo(check_project(made.path))
+        typer.echo(check_project(made.path, echo=typer.echo))
+    typer.echo(next_steps(made))
 
 
 def spec_from(rec: Recommendation) -> ProjectSpec:
@@ -71,18 +95,19 @@ def write_project(
     """Render into a temporary directory next to `target`, then move it into place.
 
     Any failure (or Ctrl-C) while rendering leaves nothing behind; a new or empty `target`
-    appears in one rename.
+    appears in one rename. The answers are saved in the project as `wfadvise-answers.yaml`.
     """
     refuse_non_empty(target, force=force)
     published = published or publish()
     data = copier_data(spec)
     created = _first_missing(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.wfadvise-", dir=target.parent))
+    staging = make_staging(target)
     try:
-        render_data(data, staging / "project", published=published)
-        files = sum(1 for p in (staging / "project").rglob("*") if p.is_file())
-        _move_into_place(staging / "project", target)
+        rendered = render_data(data, staging / "project", published=published)
+        (rendered / ANSWERS_FILE).write_text(answers_yaml(spec.answers), encoding="utf-8")
+        files = sum(1 for p in rendered.rglob("*") if p.is_file())
+        _move_into_place(rendered, target)
     except BaseException:
         if created is not None:  # folders made only to hold the project go with it
             shutil.rmtree(created, ignore_errors=True)
@@ -90,6 +115,41 @@ def write_project(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Made(path=target, package=data["package"], files=files, pattern=spec.settings.pattern)
+
+
+def dry_run_listing(spec: ProjectSpec, target: Path) -> str:
+    """What `new` would write into `target`, rendered in a temporary folder elsewhere."""
+    with tempfile.TemporaryDirectory(prefix="wfadvise-dry-run-") as tmp:
+        rendered = render_data(copier_data(spec), Path(tmp) / "project", published=publish())
+        (rendered / ANSWERS_FILE).write_text(answers_yaml(spec.answers), encoding="utf-8")
+        files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
+    lines = [
+        f"Dry run: `new` would write {len(files)} files into {_shown(target)}/ "
+        f"(pattern {spec.settings.pattern}); nothing was written.",
+    ]
+    for rel in files:
+        mine = " (replaces your file)" if (target / rel).exists() else ""
+        lines.append(f"  {rel.as_posix()}{mine}")
+    return "\n".join(lines)
+
+
+def answers_yaml(answers: Mapping[str, Any]) -> str:
+    """The answers as a file `--answers` reads back: only what differs from the defaults."""
+    from ..answers import Answers
+
+    given = Answers.model_validate(dict(answers)).model_dump(by_alias=True, exclude_defaults=True)
+    return (
+        "# The answers this project was generated from (format: docs/answers.md in wfadvise).\n"
+        "# Generate it again, or a variant: wfadvise new DIR --answers wfadvise-answers.yaml\n"
+        + yaml.safe_dump(given, sort_keys=False, allow_unicode=True)
+    )
+
+
+def answers_used(rec: Recommendation, saved: Path) -> str:
+    """The answers, and where they are saved for `--answers`."""
+    text = answers_yaml(rec.answers.model_dump(mode="json", by_alias=True))
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    return "\n".join([f"Answers used (saved in {_shown(saved)}):", *(f"  {line}" for line in body)])
 
 
 def _first_missing(folder: Path) -> Path | None:
@@ -117,15 +177,20 @@ def _move_into_place(rendered: Path, target: Path) -> None:
             src.replace(dest)
 
 
-def summary(made: Made) -> str:
-    """What was made and the next three commands."""
-    where = made.path
-    with contextlib.suppress(ValueError):
-        where = made.path.relative_to(Path.cwd())
+def created(made: Made) -> str:
+    """What was made."""
+    where = _shown(made.path)
+    return (
+        f"Created {where}/ ({made.files} files): pattern {made.pattern}, package "
+        f"`{made.package}`. Read {where}/README.md for why this pattern and its budgets."
+    )
+
+
+def next_steps(made: Made) -> str:
+    """The next three commands (printed last, after any --check)."""
+    where = _shown(made.path)
     return "\n".join(
         [
-            f"Created {where}/ ({made.files} files): pattern {made.pattern}, package "
-            f"`{made.package}`. Read {where}/README.md for why this pattern and its budgets.",
             "",
             "Next:",
             f'  cd {where} && pip install -e ".[dev]"',
@@ -138,20 +203,13 @@ def summary(made: Made) -> str:
     )
 
 
-def check_project(project: Path) -> str:
-    """Install the project in a throwaway venv and run its tests there (`--check`)."""
-    with tempfile.TemporaryDirectory(prefix="wfadvise-check-") as tmp:
-        venv = Path(tmp) / "venv"
-        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        steps = [
-            [sys.executable, "-m", "venv", str(venv)],
-            [str(python), "-m", "pip", "install", "--quiet", f"{project}[dev]"],
-            [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        ]
-        for cmd in steps:
-            proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True, check=False)
-            if proc.returncode != 0:
-                tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-                raise Failure(f"--check failed at `{' '.join(cmd[-3:])}`:\n" + "\n".join(tail))
-        last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "passed"
-    return f"--check: installed in a fresh venv and ran the tests: {last}"
+def summary(made: Made) -> str:
+    """What was made and the next commands."""
+    return created(made) + "\n" + next_steps(made)
+
+
+def _shown(path: Path) -> Path:
+    """`path` relative to the working directory when it is below it."""
+    with contextlib.suppress(ValueError):
+        return path.relative_to(Path.cwd())
+    return path

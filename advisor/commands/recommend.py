@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 
+from ..data_flags import parse_data
 from ..display import show_recommendation
 from ..intake import obtain
 
+DEFAULT_NAME = "my-workflow"
+"""The project name `recommend --data` assumes: a recommendation does not depend on it."""
 
-def recommend_command(answers: Path | None, *, as_json: bool) -> None:
-    """Recommend from an answers file or the interview; print it."""
+
+def recommend_command(
+    answers: Path | None, data: Sequence[str], *, as_json: bool, details: bool = False
+) -> None:
+    """Recommend from an answers file, `--data`, or the interview; print it."""
     console = Console()
-    rec = obtain(answers, console=Console(stderr=True) if as_json else console)
+    rec = obtain(
+        answers,
+        data=parse_data(data),
+        console=Console(stderr=True) if as_json else console,
+        default_name=DEFAULT_NAME,
+    )
     if as_json:
         print(json.dumps(rec.to_contract(), indent=2, ensure_ascii=False))
-    elif answers is not None:
-        show_recommendation(rec, console)
+    elif answers is not None or data:
+        show_recommendation(rec, console, details=details)
     else:
         saved = rec.answers.model_dump(by_alias=True, exclude_defaults=True)
         console.print(f"\n[bold]accepted: {rec.pattern}[/]. Your answers, to reuse with --answers:")
