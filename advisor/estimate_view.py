@@ -65,8 +65,9 @@ def _totals(est: Estimate) -> Table:
 
 def _steps(est: Estimate) -> Table:
     table = Table(title="where the money goes (per request)", title_justify="left")
+    # A step name is folded onto more lines when the screen is narrow, never cut to "…".
     for name in ("step", "model"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     for name in ("calls", "tokens", "expected $", "share", "worst $"):
         table.add_column(name, justify="right")
     total = est.total.usd_exp or 1.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 
 from runtime.catalog import PATTERNS, step_kinds
 from runtime.plan import PATTERN_IDS, Node, PatternId
+from runtime.prompt_files import prompt_files as runtime_prompt_files
 from runtime.settings import Settings
 
 from . import __version__
@@ -61,7 +61,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
     plan = settings.plan
     kinds = step_kinds(plan)
     step_ids = unique_identifiers(plan.all_steps())
-    classes = class_names(step_ids.values())
+    classes = schema_classes(class_names(step_ids.values()))
     files = prompt_files(step_ids)
     tools = [str(t) for node in plan.walk() for t in _as_list(node.params.get("tools"))]
     tool_ids = unique_identifiers(tools, fallback="tool")
@@ -82,7 +82,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
         "steps": {
             step: {
                 "ident": ident,
-                "cls": classes[ident],
+                **classes[ident],
                 "file": files[step],
                 "kind": kinds[step],
                 "literal": py_str(step),
@@ -103,20 +103,27 @@ def names_for(settings: Settings) -> dict[str, Any]:
     }
 
 
-_SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*(?<![ .])$")
+_SCHEMA_SUFFIXES = {"label_cls": "Label", "plan_cls": "Plan", "subtask_cls": "Subtask"}
+
+
+def schema_classes(bases: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Schema class names per step: `PlanSubtask`, and `Plan` (not `PlanPlan`) for step "plan"."""
+    used = {"BaseModel", "Field", "Literal", "Verdict"}
+    result: dict[str, dict[str, str]] = {}
+    for ident, base in bases.items():
+        result[ident] = {"cls": base}
+        for key, suffix in _SCHEMA_SUFFIXES.items():
+            name, n = (base if base.endswith(suffix) else base + suffix), 2
+            while name in used:
+                name, n = f"{base}{n}{suffix}", n + 1
+            used.add(name)
+            result[ident][key] = name
+    return result
 
 
 def prompt_files(step_ids: Mapping[str, str]) -> dict[str, str]:
-    """Prompt file per step: `STEP.md` (what estimate reads) when the name is a safe file name."""
-    files: dict[str, str] = {}
-    taken: set[str] = set()
-    for step, ident in step_ids.items():
-        name = step if _SAFE_FILE.match(step) and len(step) < 100 else ident
-        if name.lower() in taken:  # case-insensitive file systems
-            name = ident
-        taken.add(name.lower())
-        files[step] = f"{name}.md"
-    return files
+    """Prompt file per step: a slug of its name (the runtime's rule, which `estimate` reads)."""
+    return runtime_prompt_files(step_ids)
 
 
 # Patterns that run every child on every request: a test can count on reaching their children.

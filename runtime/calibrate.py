@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from .costmodel import Measured
-from .errors import WorkflowError
+from .errors import InputError
 
 
-class TraceError(WorkflowError):
+class TraceError(InputError):
     """A trace file that cannot be read or holds no model calls."""
 
 

@@ -53,10 +53,19 @@ def text_chart(series: Sequence[Series], volume: int, *, width: int = 48, height
     return "\n".join(lines)
 
 
+# Sans-serif at 12px averages under 7px a character; the legend is sized from it so it fits.
+CHAR_PX = 7.0
+
+
 def svg_chart(series: Sequence[Series], volume: int, *, title: str = "Monthly cost") -> str:
-    """The same chart as a standalone SVG document."""
-    w, h, left, right, top, bottom = 640, 400, 80, 190, 40, 50
-    pw, ph = w - left - right, h - top - bottom
+    """The same chart as a standalone SVG document; the legend fits whatever the labels."""
+    marker = f"dashed line: {volume:,} requests/day"
+    labels = [f"{s.label}: {money(s.monthly(volume))}/mo" for s in series]
+    legend_px = 30 + CHAR_PX * max(len(t) for t in [marker, *labels]) + 12
+    pw, left, top, bottom = 370, 80, 40, 50
+    w = int(left + pw + legend_px)
+    h = max(400, top + 14 + 18 * (len(series) + 1) + bottom)
+    ph = h - top - bottom
     top_x = x_range(volume)
     top_y = max((s.monthly(top_x) for s in series), default=0.0) or 1.0
     parts = [
@@ -99,8 +108,13 @@ def svg_chart(series: Sequence[Series], volume: int, *, title: str = "Monthly co
         parts.append(
             f'<rect x="{left + pw + 12}" y="{ly - 9}" width="12" height="3" fill="{colour}"/>'
         )
-        label = f"{s.label}: {money(s.monthly(volume))}/mo"
-        parts.append(f'<text x="{left + pw + 30}" y="{ly - 4}">{escape(label)}</text>')
+        parts.append(f'<text x="{left + pw + 30}" y="{ly - 4}">{escape(labels[i])}</text>')
+    ly = top + 14 + len(series) * 18
+    parts.append(
+        f'<line x1="{left + pw + 12}" y1="{ly - 8}" x2="{left + pw + 24}" y2="{ly - 8}" '
+        'stroke="#999" stroke-dasharray="4 3"/>'
+    )
+    parts.append(f'<text x="{left + pw + 30}" y="{ly - 4}">{escape(marker)}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

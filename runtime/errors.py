@@ -112,3 +112,14 @@ class ModelCallError(WorkflowError):
         self.attempts = attempts
         """Attempts made."""
 
+
+class InputError(WorkflowError):
+    """A mistake in what the user gave (a file, a flag): fixed in the input, exit 2 in a CLI."""
+
+
+class SettingsError(InputError, ValueError):
+    """settings.json cannot be read or does not validate; the message names the field and fix."""
+
+
+class TraceFileError(InputError):
+    """A `--trace` path that is not a trace (or cannot be written): refused before any call."""

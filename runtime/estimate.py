@@ -20,6 +20,7 @@ from .errors import UnknownPriceError, WorkflowError
 from .models import DEFAULT_MAX_TOKENS
 from .plan import Node
 from .prices import Price, PriceBook, map_entry
+from .prompt_files import prompt_files
 from .settings import Settings
 from .tokens import approx_count
 
@@ -185,14 +186,16 @@ def estimate_project(
 
 
 def read_prompts(prompts_dir: Path | None, plan: Node) -> dict[str, str]:
-    """Each step's prompt text from `PROMPTS/STEP.md` (missing files count as empty)."""
+    """Each step's prompt text from `PROMPTS/SLUG.md` (or a project's older `STEP.md`)."""
     if prompts_dir is None:
         return {}
     found: dict[str, str] = {}
-    for step in plan.all_steps():
-        path = prompts_dir / f"{step}.md"
-        if path.is_file():
-            found[step] = path.read_text(encoding="utf-8")
+    for step, file in prompt_files(plan.all_steps()).items():
+        older = [] if {"/", "\\"} & set(step) or step.startswith(".") else [f"{step}.md"]
+        for path in [prompts_dir / name for name in (file, *older)]:
+            if path.is_file():
+                found[step] = path.read_text(encoding="utf-8")
+                break
     return found
 
 

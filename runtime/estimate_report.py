@@ -109,13 +109,18 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
         f"{'latency':<16}{est.latency_s:>12.1f} s   "
         f"(critical path {number(est.critical_path_calls)} calls)",
         "",
-        f"{'step':<18}{'model':<26}{'calls':>7}{'tokens':>9}{'$/request':>12}{'share':>7}",
     ]
-    for s in est.steps:
+    # Columns as wide as their longest entry: a step or model name is never cut.
+    names = [s.step + ("*" if s.measured else "") for s in est.steps]
+    sw = max([len("step"), *map(len, names)]) + 2
+    mw = max([len("model"), *(len(s.model) for s in est.steps)]) + 2
+    out.append(
+        f"{'step':<{sw}}{'model':<{mw}}{'calls':>7}{'tokens':>9}{'$/request':>12}{'share':>7}"
+    )
+    for name, s in zip(names, est.steps, strict=True):
         share = s.usd / t.usd_exp if t.usd_exp else 0.0
-        mark = "*" if s.measured else ""
         out.append(
-            f"{(s.step + mark)[:17]:<18}{s.model[:25]:<26}{number(s.calls):>7}"
+            f"{name:<{sw}}{s.model:<{mw}}{number(s.calls):>7}"
             f"{round(s.tokens):>9,}{money(s.usd):>12}{share:>7.0%}"
         )
     out += [

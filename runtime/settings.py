@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
+from .errors import SettingsError
 from .plan import Node
 
 
 class PriceOverride(BaseModel):
     """A user-given price for a model the bundled price map does not know (or prices wrongly)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     input_per_mtok: float = Field(ge=0)
     """US dollars per million prompt tokens."""
@@ -44,7 +46,7 @@ class ModelChoice(BaseModel):
 class LimitSettings(BaseModel):
     """Hard per-run budgets; None means no limit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_usd: float | None = Field(default=None, gt=0)
     """Dollars one run may spend, reserved before every call."""
@@ -57,7 +59,7 @@ class LimitSettings(BaseModel):
 class Settings(BaseModel):
     """Everything about a generated workflow that is data rather than code."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     schema_version: int = Field(default=1, alias="schema")
     """Format version of this file."""
@@ -69,7 +71,7 @@ class Settings(BaseModel):
     """The composition tree; caps live in its nodes' params."""
     models: ModelChoice = Field(default_factory=ModelChoice)
     """Models per step."""
-    max_tokens: dict[str, int] = Field(default_factory=dict)
+    max_tokens: dict[str, PositiveInt] = Field(default_factory=dict)
     """Completion-token cap per step (what the budget reserves for each call)."""
     limits: LimitSettings = Field(default_factory=LimitSettings)
     """Per-run budgets."""
@@ -86,9 +88,65 @@ class Settings(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> Settings:
-        """Read and validate a settings file."""
-        return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        """Read and validate a settings file; SettingsError names the file, field and fix."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise SettingsError(f"cannot read {path}: {why}; {_RESTORE}") from None
+        try:
+            data = json.loads(text, parse_constant=_no_constant)
+        except _NotANumber as exc:
+            raise SettingsError(
+                f"{path}: {exc} is not a number JSON allows; write a finite number, "
+                "or null where a limit may be absent"
+            ) from None
+        except RecursionError:
+            raise SettingsError(f"{path} is nested too deeply to be settings; {_RESTORE}") from None
+        except json.JSONDecodeError as exc:
+            raise SettingsError(
+                f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                f"fix that spot, or {_RESTORE}"
+            ) from None
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise SettingsError(_field_error(path, exc)) from None
 
     def dump(self) -> str:
         """The settings as the JSON text written to disk."""
         return self.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+_RESTORE = "restore it with `wfadvise update` or from version control"
+
+# Limits where null means "no limit": the fix names that way out too.
+_NULLABLE = {"max_usd", "max_calls", "max_tokens"}
+
+
+class _NotANumber(ValueError):
+    """NaN or Infinity in the file: Python's json reads them, JSON does not allow them."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotANumber(name)
+
+
+def _field_error(path: Path, exc: ValidationError) -> str:
+    """One line for the first problem: the file, the field, what is wrong and what to write."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    field = ".".join(loc) or "(the whole file)"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    if first["type"] == "extra_forbidden":
+        return f"{path}: unknown field {field!r}{more}; remove it or fix its spelling"
+    if first["type"] == "missing":
+        return f"{path}: field {field!r} is missing{more}; add it, or {_RESTORE}"
+    got = json.dumps(first.get("input"), default=str)
+    if len(got) > 60:
+        got = got[:57] + "..."
+    fix = "write a valid value"
+    if loc and loc[-1] in _NULLABLE and loc[0] == "limits":
+        fix += ", or null for no limit"
+    return f"{path}: field {field!r} is {got}: {first['msg'].lower()}{more}; {fix}"

@@ -7,22 +7,32 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from .errors import TraceFileError
+from .secrets import scrub
+
+__all__ = ["Trace", "scrub"]
+
+
 class Trace:
-    """Appends JSON lines to a file, opened (and truncated) on the first record."""
+    """Appends JSON lines to a file: a new file, or an existing trace (never any other file).
+
+    The path is checked and created when the Trace is made, so a refused path costs no call.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         """Where the trace goes."""
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
+        self._glue = _prepare(path)
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one object as a line (strings scrubbed of secrets)."""
         line = json.dumps({k: _clean(v) for k, v in record.items()}, default=str)
         with self._lock:
             if self._file is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self.path.open("w", encoding="utf-8")
+                self._file = self.path.open("a", encoding="utf-8")
+                self._file.write(self._glue)
             self._file.write(line + "\n")
             self._file.flush()
 
@@ -32,6 +42,42 @@ class Trace:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+def _prepare(path: Path) -> str:
+    """Refuse a path that is not a trace; create it. Returns what a first write must add first."""
+    if path.is_dir():
+        raise TraceFileError(f"trace {path} is a folder; give a file name such as run.jsonl")
+    glue = ""
+    if path.exists() and path.stat().st_size > 0:
+        _require_trace(path)
+        with path.open("rb") as handle:
+            handle.seek(-1, 2)
+            glue = "" if handle.read(1) == b"\n" else "\n"  # a run killed mid-line
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.open("a", encoding="utf-8").close()
+    except OSError as exc:
+        raise TraceFileError(f"cannot write trace {path}: {exc.strerror or exc}") from None
+    return glue
+
+
+def _require_trace(path: Path) -> None:
+    """An existing file is appended to only if its first line is a trace record."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(_FIRST_LINE_MAX)
+        record = json.loads(first.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        record = None
+    if not (isinstance(record, dict) and ("step" in record or "summary" in record)):
+        raise TraceFileError(
+            f"{path} exists and is not a trace, so it is left alone; pass a new file name "
+            "or an existing trace (written by `run --trace`) to append to"
+        )
+
+
+_FIRST_LINE_MAX = 1 << 20
 
 
 def _clean(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from helpers_render import PATTERN_ANSWERS, spec_for
 
 from advisor.commands.new import write_project
 from advisor.identifiers import package_name, py_str, unique_identifiers
+from advisor.render import copier_data, render_data
 from advisor.template_store import Published, TemplateSource, default_source, publish, tags
 from runtime.settings import Settings
 
@@ -52,8 +54,10 @@ def test_project_layout_and_answers_record(tmp_path: Path, published: Published)
     pkg = made.path / made.package
     for rel in ("pyproject.toml", "README.md", ".gitignore", ".env.example", "tests/conftest.py"):
         assert (made.path / rel).is_file(), rel
-    for rel in ("__init__.py", "__main__.py", "workflow.py", "schemas.py", "tools.py"):
+    for rel in ("__init__.py", "__main__.py", "workflow.py", "schemas.py"):
         assert (pkg / rel).is_file(), rel
+    # A router has no tools: no tools module, no test for it.
+    assert not (pkg / "tools.py").exists() and not (made.path / "tests/test_tools.py").exists()
     assert (pkg / "_runtime" / "models.py").is_file()
     assert Settings.load(pkg / "settings.json") == spec.settings
     for step in spec.settings.plan.all_steps():
@@ -128,3 +132,60 @@ def test_plain_copier_copy_with_the_answers_file_as_data(
     for rel in ("research/workflow.py", "research/settings.json", "README.md"):
         assert (again / rel).read_text() == (made.path / rel).read_text()
     assert json.loads((again / "research/settings.json").read_text())["pattern"] == "agent-loop"
+
+
+def test_names_make_slug_files_and_readable_classes(tmp_path: Path, published: Published) -> None:
+    answers = {
+        "name": "Code Migration",
+        "flow": "depends-on-input",
+        "categories": ["Python module", "SQL query"],
+    }
+    spec = spec_for(answers)
+    assert "plan" in spec.settings.plan.all_steps()  # the planner step is called "plan"
+    made = write_project(spec, tmp_path / "m", published=published)
+    pkg = made.path / made.package
+    files = sorted(p.name for p in (pkg / "prompts").iterdir())
+    assert all(re.fullmatch(r"[a-z0-9_]+\.md", f) for f in files), files
+    assert "python_module.md" in files
+    classes = [
+        n.name
+        for n in ast.walk(ast.parse((pkg / "schemas.py").read_text()))
+        if isinstance(n, ast.ClassDef)
+    ]
+    assert "Plan" in classes and "PlanSubtask" in classes, classes
+    assert not any(re.search(r"([A-Z][a-z]+)\1", c) for c in classes), classes  # no PlanPlan
+
+
+def test_agent_tools_module_and_its_test_exist_only_with_tools(
+    tmp_path: Path, published: Published
+) -> None:
+    made = write_project(
+        spec_for(PATTERN_ANSWERS["agent-loop"]), tmp_path / "a", published=published
+    )
+    assert (made.path / made.package / "tools.py").is_file()
+    assert (made.path / "tests" / "test_tools.py").is_file()
+
+
+def test_api_base_from_copier_data_reaches_settings_and_readme(
+    tmp_path: Path, published: Published
+) -> None:
+    data = copier_data(spec_for(PATTERN_ANSWERS["single-call"]))
+    assert data["settings"]["models"]["api_base"] is None
+    dest = render_data(
+        {**data, "api_base": "http://127.0.0.1:8080/v1"}, tmp_path / "p", published=published
+    )
+    settings = Settings.load(dest / data["package"] / "settings.json")
+    assert settings.models.api_base == "http://127.0.0.1:8080/v1"
+    assert "http://127.0.0.1:8080/v1" in (dest / "README.md").read_text()
+    plain = render_data(data, tmp_path / "q", published=published)
+    assert Settings.load(plain / data["package"] / "settings.json").models.api_base is None
+
+
+def test_readme_says_how_to_add_a_key_and_switch_provider(
+    tmp_path: Path, published: Published
+) -> None:
+    made = write_project(spec_for(PATTERN_ANSWERS["routing"]), tmp_path / "d", published=published)
+    readme = (made.path / "README.md").read_text()
+    assert "cp .env.example .env" in readme
+    for provider in ("anthropic/", "ollama/", "llama.cpp", "vLLM", '"api_base"'):
+        assert provider in readme, provider
