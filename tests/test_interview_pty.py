@@ -51,6 +51,8 @@ def test_a_person_answers_fixes_a_typo_and_accepts(tmp_path: Path) -> None:
     child.expect("not a whole number")  # the validation message, then the fix
     child.send(CLEAR + "1500\r")
     answer(child, "Hard cap in dollars", "0.02\r")
+    answer(child, "Which models", "\r")  # OpenAI, the first choice
+    answer(child, "OPENAI_API_KEY", "\r")  # the model question names the key it needs
     answer(child, "Project name", CLEAR + "support-desk\r")
     child.expect("Routing")
     child.expect("billing_diagnose")
@@ -87,10 +89,14 @@ def test_new_goes_from_the_interview_to_a_project_on_disk(tmp_path: Path) -> Non
     answer(child, "easy and some hard", "n")
     answer(child, "critique and revision", "n")
     answer(child, "latency matters", "n")
-    answer(child, "requests per day", CLEAR + "-5\r")
+    answer(child, r"\[10/14\].*About how many requests per day", CLEAR + "-5\r")
     child.expect("not a whole number")  # refused; the person types a real number
     child.send(CLEAR + "200\r")
+    answer(child, "Hard cap in dollars", "<\r")  # back to the volume, then on again
+    answer(child, "requests per day", CLEAR + "300\r")
     answer(child, "Hard cap in dollars", "\r")
+    answer(child, "Which models", DOWN + DOWN + "\r")  # Ollama
+    answer(child, "Which Ollama", CLEAR + "llama3.1\r")
     answer(child, "Project name", CLEAR + "ticket-summary\r")
     child.expect("Single call")
     answer(child, "Use this pattern", "\r")
@@ -99,6 +105,8 @@ def test_new_goes_from_the_interview_to_a_project_on_disk(tmp_path: Path) -> Non
     child.close()
     assert child.exitstatus == 0
     assert (tmp_path / "desk" / "ticket_summary" / "workflow.py").is_file()
+    saved = (tmp_path / "desk" / "wfadvise-answers.yaml").read_text()
+    assert "volume_per_day: 300" in saved and "ollama/llama3.1" in saved
 
 
 @pytest.mark.skipif(not Path(WFADVISE).exists(), reason="wfadvise is not installed in this venv")
