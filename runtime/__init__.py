@@ -1,55 +1,125 @@
 """wfadvise runtime: bounded model calls, budgets, retries, traces and pattern combinators.
 
 Vendored into every generated project; depends only on pydantic and the standard library
-(litellm is imported lazily, only when a real model is called).
+(litellm is imported lazily, only when a real model is called). Public names are imported
+on first use (PEP 562): a run imports only the modules it needs.
 """
 
-from .budget import Budget, Limits
-from .caps import Cap, check_cap, clamp_to_cap
-from .combinators import (
-    UNCERTAIN,
-    AgentResult,
-    BranchFailed,
-    Draft,
-    GateFailed,
-    Outcome,
-    PlanRejected,
-    Refined,
-    Sections,
-    Step,
-    Tool,
-    Verdict,
-    VoteResult,
-    Work,
-    agent_loop,
-    chain,
-    execute,
-    execute_sync,
-    llm,
-    orchestrate,
-    parallel,
-    refine,
-    route,
-    tool,
-    vote,
-)
-from .completion import ToolCall, Usage
-from .errors import (
-    BudgetExceeded,
-    CapReached,
-    ModelCallError,
-    ModelRequestsDisabled,
-    OutputValidationError,
-    StoppedError,
-    UnknownPriceError,
-    WorkflowError,
-)
-from .models import CallResult, ModelMap, Run, RunSummary
-from .plan import PATTERN_IDS, Node, PatternId
-from .prices import Price, PriceBook
-from .retry import RetryPolicy
-from .scope import current_path, scope, step_path
-from .simulated import Fail, Reply, SimulatedModel, Timeout
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lazy import make_lazy
+
+if TYPE_CHECKING:
+    from .budget import Budget, Limits
+    from .caps import Cap, check_cap, clamp_to_cap
+    from .combinators import (
+        UNCERTAIN,
+        AgentResult,
+        BranchFailed,
+        Draft,
+        GateFailed,
+        Outcome,
+        PlanRejected,
+        Refined,
+        Sections,
+        Step,
+        Tool,
+        Verdict,
+        VoteResult,
+        Work,
+        agent_loop,
+        chain,
+        execute,
+        execute_sync,
+        llm,
+        orchestrate,
+        parallel,
+        refine,
+        route,
+        tool,
+        vote,
+    )
+    from .completion import ToolCall, Usage
+    from .errors import (
+        BudgetExceeded,
+        CapReached,
+        ModelCallError,
+        ModelRequestsDisabled,
+        OutputValidationError,
+        StoppedError,
+        UnknownPriceError,
+        WorkflowError,
+    )
+    from .models import CallResult, ModelMap, Run, RunSummary
+    from .plan import PATTERN_IDS, Node, PatternId
+    from .prices import Price, PriceBook
+    from .retry import RetryPolicy
+    from .scope import current_path, scope, step_path
+    from .simulated import Fail, Reply, SimulatedModel, Timeout
+
+# The module of this package that defines each public name, imported on first use. The
+# TYPE_CHECKING block and __all__ say the same for type checkers (a test checks all three agree).
+_MODULE_OF = {
+    "Budget": "budget",
+    "Limits": "budget",
+    "Cap": "caps",
+    "check_cap": "caps",
+    "clamp_to_cap": "caps",
+    "UNCERTAIN": "combinators",
+    "AgentResult": "combinators",
+    "BranchFailed": "combinators",
+    "Draft": "combinators",
+    "GateFailed": "combinators",
+    "Outcome": "combinators",
+    "PlanRejected": "combinators",
+    "Refined": "combinators",
+    "Sections": "combinators",
+    "Step": "combinators",
+    "Tool": "combinators",
+    "Verdict": "combinators",
+    "VoteResult": "combinators",
+    "Work": "combinators",
+    "agent_loop": "combinators",
+    "chain": "combinators",
+    "execute": "combinators",
+    "execute_sync": "combinators",
+    "llm": "combinators",
+    "orchestrate": "combinators",
+    "parallel": "combinators",
+    "refine": "combinators",
+    "route": "combinators",
+    "tool": "combinators",
+    "vote": "combinators",
+    "ToolCall": "completion",
+    "Usage": "completion",
+    "BudgetExceeded": "errors",
+    "CapReached": "errors",
+    "ModelCallError": "errors",
+    "ModelRequestsDisabled": "errors",
+    "OutputValidationError": "errors",
+    "StoppedError": "errors",
+    "UnknownPriceError": "errors",
+    "WorkflowError": "errors",
+    "CallResult": "models",
+    "ModelMap": "models",
+    "Run": "models",
+    "RunSummary": "models",
+    "PATTERN_IDS": "plan",
+    "Node": "plan",
+    "PatternId": "plan",
+    "Price": "prices",
+    "PriceBook": "prices",
+    "RetryPolicy": "retry",
+    "current_path": "scope",
+    "scope": "scope",
+    "step_path": "scope",
+    "Fail": "simulated",
+    "Reply": "simulated",
+    "SimulatedModel": "simulated",
+    "Timeout": "simulated",
+}
 
 __all__ = [
     "PATTERN_IDS",
@@ -110,3 +180,5 @@ __all__ = [
     "tool",
     "vote",
 ]
+
+make_lazy(__name__, _MODULE_OF)
