@@ -190,3 +190,17 @@ def test_only_staging_folders_are_touched(tmp_path: Path) -> None:
     removed = remove_leftovers(tmp_path, alive=lambda pid: False)
     assert removed == [dead]
     assert all(p.is_dir() for p in keep)
+
+
+def test_dry_run_into_a_busy_folder_says_what_it_would_replace(
+    tmp_path: Path, answers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "README.md").write_text("mine")
+    res = run_cli(["new", str(target), "--answers", str(answers), "--dry-run"], capsys)
+    assert res.code == 0, res.err
+    assert "README.md (replaces your file)" in res.out
+    assert "without --force, `new` would refuse it" in res.out
+    assert [p.name for p in target.iterdir()] == ["README.md"]
+    assert (target / "README.md").read_text() == "mine"

@@ -52,12 +52,13 @@ def new_command(
     from ..intake import obtain
 
     target = directory.expanduser().resolve()
-    refuse_non_empty(target, force=force)  # before the interview: never ask, then refuse
+    # before the interview: never ask, then refuse (a dry run only says it would be refused)
+    refuse_non_empty(target, force=force or dry_run)
     preset = parse_data(data)  # a typo in --data is named before the interview starts
     rec = obtain(answers, data=preset, default_name=target.name)
     spec = spec_from(rec)
     if dry_run:
-        typer.echo(dry_run_listing(spec, target))
+        typer.echo(dry_run_listing(spec, target, force=force))
         return
     if target.parent.is_dir():
         remove_leftovers(target.parent)
@@ -117,7 +118,7 @@ def write_project(
     return Made(path=target, package=data["package"], files=files, pattern=spec.settings.pattern)
 
 
-def dry_run_listing(spec: ProjectSpec, target: Path) -> str:
+def dry_run_listing(spec: ProjectSpec, target: Path, *, force: bool = False) -> str:
     """What `new` would write into `target`, rendered in a temporary folder elsewhere."""
     with tempfile.TemporaryDirectory(prefix="wfadvise-dry-run-") as tmp:
         rendered = render_data(copier_data(spec), Path(tmp) / "project", published=publish())
@@ -130,6 +131,8 @@ def dry_run_listing(spec: ProjectSpec, target: Path) -> str:
     for rel in files:
         mine = " (replaces your file)" if (target / rel).exists() else ""
         lines.append(f"  {rel.as_posix()}{mine}")
+    if not force and target.is_dir() and any(target.iterdir()):
+        lines.append(f"{_shown(target)} is not empty: without --force, `new` would refuse it.")
     return "\n".join(lines)
 
 
