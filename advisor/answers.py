@@ -3,43 +3,63 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from runtime.plan import PatternId
 
 from .errors import UserError
+from .userfiles import brief, clip, parse, read_text
 
 Flow = Literal["known", "depends-on-input", "unknown"]
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]*$")
 
+MAX_NAME_CHARS = 64
+"""Longest project name (it becomes the package, distribution and folder names)."""
+MAX_ENTRY_CHARS = 80
+"""Longest step, category, subtask or tool name (each becomes identifiers and file names)."""
+MAX_TEXT_CHARS = 2000
+"""Longest free text: the task, one criterion, one model string."""
+MAX_ENTRIES = 50
+"""Most entries in one list (each entry is a step, a prompt file and a test of its own)."""
+MAX_BUDGET_USD = 10_000.0
+"""Highest per-request dollar cap (above it the cap bounds nothing)."""
+MAX_VOLUME = 10**12
+"""Highest requests per day accepted."""
+_FIX = "pass an existing YAML or JSON file (the format is in docs/answers.md)"
+
 
 class Answers(BaseModel):
     """What the user told the advisor about the task; every field but `name` has a default."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     schema_version: Literal[1] = Field(default=1, alias="schema")
     """Format version of the answers file."""
-    name: str
+    name: str = Field(max_length=MAX_NAME_CHARS)
     """Project name; the package name is derived from it."""
-    task: str = ""
+    task: str = Field(default="", max_length=MAX_TEXT_CHARS)
     """What the system does, in the user's words (shown in the generated README)."""
     flow: Flow = "known"
     """Can a person draw the process flow before the system runs? known / depends-on-input /
     unknown."""
-    steps: list[str] = Field(default_factory=list)
+    steps: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Ordered steps when the flow is known; one step is a single call."""
-    categories: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Input kinds needing different handling (>= 2: routing; worker types when the flow
     depends on the input)."""
-    independent_subtasks: list[str] = Field(default_factory=list)
+    independent_subtasks: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Subtasks that need none of each other's results (>= 2: parallel sectioning)."""
     merge: Literal["model", "code"] = "model"
     """How parallel subtasks are joined: by a model call, or by plain code (no extra call)."""
@@ -51,19 +71,19 @@ class Answers(BaseModel):
     """Many easy inputs and some hard ones, and cost matters: route by difficulty."""
     refinement: bool = False
     """Output improves through critique and revision."""
-    criteria: list[str] = Field(default_factory=list)
+    criteria: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """What an evaluator checks; refinement needs at least one."""
-    tools: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Tools the system may call."""
-    volume_per_day: int | None = Field(default=None, ge=0)
+    volume_per_day: int | None = Field(default=None, ge=0, le=MAX_VOLUME)
     """Requests per day, for projections."""
     latency_sensitive: bool = False
     """A person waits for the answer: sequential calls matter."""
-    budget_usd_per_request: float | None = Field(default=None, gt=0)
+    budget_usd_per_request: float | None = Field(default=None, gt=0, le=MAX_BUDGET_USD)
     """Hard dollar cap per request, written into the generated project."""
-    models: dict[str, str] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict, max_length=MAX_ENTRIES)
     """Model per step, per step kind, or `default` for the rest."""
-    api_base: str | None = None
+    api_base: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
     """An OpenAI-compatible server's URL every call goes to (llama.cpp, vLLM, a gateway)."""
     override: PatternId | None = None
     """A pattern the user picked instead of the recommendation (the interview records it)."""
@@ -81,14 +101,23 @@ class Answers(BaseModel):
 
     @field_validator("steps", "categories", "independent_subtasks", "criteria", "tools")
     @classmethod
-    def _names_ok(cls, values: list[str]) -> list[str]:
+    def _names_ok(cls, values: list[str], info: ValidationInfo) -> list[str]:
         cleaned = [v.strip() for v in values]
         if any(not v for v in cleaned):
             raise ValueError("entries must not be empty")
+        limit = MAX_TEXT_CHARS if info.field_name == "criteria" else MAX_ENTRY_CHARS
+        for v in cleaned:
+            if len(v) > limit:
+                raise ValueError(
+                    f"{brief(v, 24)} has {len(v):,} characters; keep each entry to {limit} "
+                    "at most (say more in `task`)"
+                    if limit == MAX_ENTRY_CHARS
+                    else f"{brief(v, 24)} has {len(v):,} characters; keep each to {limit:,}"
+                )
         seen: set[str] = set()
         for v in cleaned:
             if v.lower() in seen:
-                raise ValueError(f"{v!r} appears twice; entries must be unique")
+                raise ValueError(f"{brief(v)} appears twice; entries must be unique")
             seen.add(v.lower())
         return cleaned
 
@@ -103,6 +132,10 @@ class Answers(BaseModel):
     @classmethod
     def _models_ok(cls, values: dict[str, str]) -> dict[str, str]:
         for key, model in values.items():
+            if len(key) > MAX_ENTRY_CHARS or len(model) > MAX_TEXT_CHARS:
+                raise ValueError(
+                    f"`{brief(key, 24)}`: too long; a step name and a model string are short"
+                )
             if not model.strip():
                 raise ValueError(f"{key}: give a litellm model string, e.g. openai/gpt-4o-mini")
         return {k.strip(): m.strip() for k, m in values.items()}
@@ -130,52 +163,62 @@ def parse_answers(data: dict[str, Any], *, source: str = "answers") -> Answers:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise UserError(
-            f"answers file not found: {path}; pass an existing YAML or JSON file "
-            "(see examples/ for one per pattern)"
-        )
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as err:
-        kind = "JSON" if path.suffix == ".json" else "YAML"
-        raise UserError(f"{path}: not valid {kind} ({_where(err)}); fix the syntax") from None
+    text = read_text(path, what="answers file", fix=_FIX)
+    data = parse(text, source=str(path), as_json=path.suffix.lower() == ".json")
     if data is None:
         raise UserError(f"{path}: the file is empty; it needs at least `name: my-project`")
     if not isinstance(data, dict):
         got = type(data).__name__
         raise UserError(
             f"{path}: expected a mapping of answers (key: value), got a {got}; "
-            "see examples/ for the layout"
+            "the format is in docs/answers.md"
         )
     return data
-
-
-def _where(err: yaml.YAMLError | json.JSONDecodeError) -> str:
-    if isinstance(err, json.JSONDecodeError):
-        return f"line {err.lineno}: {err.msg}"
-    mark = getattr(err, "problem_mark", None)
-    problem = getattr(err, "problem", None) or "syntax error"
-    return f"line {mark.line + 1}: {problem}" if mark is not None else str(problem)
 
 
 def _unknown_key_message(key: str) -> str:
     close = difflib.get_close_matches(key, FIELDS, n=1)
     hint = f"did you mean `{close[0]}`?" if close else "valid keys: " + ", ".join(FIELDS)
-    return f"unknown key `{key}` ({hint})"
+    return f"unknown key `{clip(key, 30)}` ({hint})"
 
 
 def _first_error(err: ValidationError) -> str:
     first = err.errors()[0]
-    loc = ".".join(str(part) for part in first["loc"]) or "answers"
+    loc = ".".join(clip(str(part), 30) for part in first["loc"]) or "answers"
     kind = first["type"]
+    got = brief(first["input"])
+    ctx = first.get("ctx", {})
     if kind == "missing":
         return f"`{loc}` is required, e.g. `{loc}: support-desk`"
     if kind == "literal_error":
-        allowed = first.get("ctx", {}).get("expected", "")
-        return f"`{loc}`: {first['input']!r} is not allowed; use one of {allowed}"
+        return f"`{loc}`: {got} is not allowed; use one of {ctx.get('expected', '')}"
     if kind == "list_type":
         return f"`{loc}`: expected a list, e.g. `{loc}: [first, second]`"
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    return f"`{loc}`: {msg} (got {first['input']!r})"
+    if kind == "string_too_long":
+        return (
+            f"`{loc}`: {len(first['input']):,} characters is too long; keep it to "
+            f"{ctx.get('max_length')} (e.g. `{loc}: {_EXAMPLE.get(loc, 'support-desk')}`)"
+        )
+    if kind == "too_long":
+        return f"`{loc}`: too many entries; list at most {ctx.get('max_length')}"
+    if kind in _NUMBER_ERRORS and loc in _NUMBER_HINT:
+        return f"`{loc}`: {_NUMBER_ERRORS[kind]} (got {got}); {_NUMBER_HINT[loc]}"
+    if kind == "value_error":  # our validators name the entry themselves
+        return f"`{loc}`: {str(first['msg']).removeprefix('Value error, ')}"
+    return f"`{loc}`: {first['msg']} (got {got})"
+
+
+_EXAMPLE = {"task": "answer support emails"}
+_NUMBER_ERRORS = {
+    "finite_number": "must be a finite number",
+    "greater_than": "must be more than 0",
+    "greater_than_equal": "must not be negative",
+    "less_than_equal": "is too large",
+}
+_NUMBER_HINT = {
+    "budget_usd_per_request": (
+        f"give dollars per request between 0 and {MAX_BUDGET_USD:,.0f}, e.g. 0.05, "
+        "or leave it out for no cap"
+    ),
+    "volume_per_day": "give requests per day as a whole number, e.g. 5000",
+}

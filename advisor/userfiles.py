@@ -1,0 +1,242 @@
+"""Reading a YAML or JSON file a user hands us, whatever it holds, in bounded time and memory.
+
+Every way such a file can be hostile becomes one `UserError` line naming the file and the
+fix: missing, a directory, a FIFO, unreadable, larger than `MAX_BYTES`, not UTF-8, not valid
+YAML/JSON, nested deeper than `MAX_DEPTH`, aliases that expand past `MAX_NODES` values (a
+"billion laughs" bomb is refused before it is built), or the same key twice in a mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import UserError
+
+MAX_BYTES = 1024 * 1024
+"""The most a file may hold; answers and copier records are a few hundred bytes."""
+MAX_DEPTH = 64
+"""The deepest nesting of lists and mappings accepted (answers need three levels)."""
+MAX_NODES = 100_000
+"""The most values a document may hold once its aliases are expanded."""
+_SHOWN = 40
+
+
+def brief(value: object, limit: int = _SHOWN) -> str:
+    """A short `repr` of a value, computed without building a huge string first."""
+    if isinstance(value, (list, tuple, dict, set)):
+        items = list(value.values()) if isinstance(value, dict) else list(value)[:4]
+        if len(value) > 3 or any(isinstance(v, (list, tuple, dict, set)) for v in items):
+            return f"a {type(value).__name__} of {len(value)} entries"
+    elif isinstance(value, str):
+        value = value[: limit + 1]
+    return clip(repr(value), limit)
+
+
+def read_text(path: Path, *, what: str, fix: str) -> str:
+    """The UTF-8 text of a regular file of at most `MAX_BYTES` (FIFOs are never waited on).
+
+    `what` names the file for the user (e.g. "answers file"); `fix` says what to pass instead.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UserError(f"{what} not found: {path}; {fix}") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a file; {fix}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {_reason(exc)}; {fix}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{path} is a folder, not a file; {fix}")
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{path} is not a regular file (a pipe or device?); {fix}")
+        if info.st_size > MAX_BYTES:
+            raise UserError(
+                f"{path} is {_size(info.st_size)}, over the {_size()} limit for a {what}; {fix}"
+            )
+        with os.fdopen(fd, "rb", closefd=True) as handle:
+            fd = -1
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {path}: {_reason(exc)}; {fix}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    if len(data) > MAX_BYTES:  # grew since fstat
+        raise UserError(f"{path} is over the {_size()} limit for a {what}; {fix}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(
+            f"{path} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            f"save the {what} as UTF-8 text"
+        ) from None
+
+
+def parse(text: str, *, source: str, as_json: bool) -> Any:
+    """The document in `text`: JSON when `as_json`, else YAML (safe types only)."""
+    return _parse_json(text, source) if as_json else parse_yaml(text, source=source)
+
+
+def parse_yaml(text: str, *, source: str) -> Any:
+    """One YAML document, built only after its depth, expanded size and keys were checked."""
+    try:
+        loader = _BoundedLoader(text)  # checks for unprintable characters first
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _Refused as err:
+        raise UserError(f"{source}: {err}") from None
+    except yaml.YAMLError as err:
+        raise UserError(f"{source}: not valid YAML ({_where(err)}); fix the syntax") from None
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_pairs)
+    except _Refused as err:
+        raise UserError(f"{source}: {err}") from None
+    except RecursionError:
+        raise UserError(f"{source}: {_too_deep()}") from None
+    except json.JSONDecodeError as err:
+        raise UserError(
+            f"{source}: not valid JSON (line {err.lineno}: {err.msg}); fix the syntax"
+        ) from None
+    if _depth(data) > MAX_DEPTH:
+        raise UserError(f"{source}: {_too_deep()}")
+    return data
+
+
+class _Refused(Exception):
+    """A document refused before it is built; the message is one line for the user."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses deep nesting while composing, then bombs and duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
+                raise _Refused(f"line {line}: {_too_deep()}")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> Node | None:
+        node: Node | None = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node)
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                raise _Refused(
+                    f"line {line}: duplicate key `{clip(str(key), _SHOWN)}` (first on line "
+                    f"{first_line[key]}); keep one of them"
+                )
+            first_line[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root: Node) -> None:
+    """Refuse a document whose aliases expand it past `MAX_NODES` values or into a cycle."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in visiting:
+            line = node.start_mark.line + 1
+            raise _Refused(f"line {line}: an alias refers to the value that contains it")
+        visiting.add(id(node))
+        total = 1
+        if isinstance(node, SequenceNode):
+            children: list[Node] = list(node.value)
+        elif isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise _Refused(
+                    f"its aliases (*name) expand to more than {MAX_NODES:,} values; write the "
+                    "values out instead of repeating anchors"
+                )
+        visiting.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _Refused(f"duplicate key `{clip(key, _SHOWN)}`; keep one of them")
+        data[key] = value
+    return data
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of lists and dicts, without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, level)
+            if level > MAX_DEPTH:
+                return level
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, level + 1) for item in items)
+    return deepest
+
+
+def _where(err: yaml.YAMLError) -> str:
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None)
+    if problem is None and isinstance(err, yaml.reader.ReaderError):
+        return f"character #x{err.character:04x} at offset {err.position} is not allowed in text"
+    problem = clip(str(problem or "syntax error"), 80)
+    return f"line {mark.line + 1}: {problem}" if mark is not None else problem
+
+
+def _too_deep() -> str:
+    return f"nested more than {MAX_DEPTH} levels deep; an answers file needs three at most"
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _size(n: int = MAX_BYTES) -> str:
+    return f"{n / (1024 * 1024):.1f} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
