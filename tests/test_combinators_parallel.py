@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
+from virtual_clock import run_virtual
 
 from runtime.combinators import BranchFailed, Sections, execute_sync, llm, parallel
 from runtime.models import Run
@@ -27,9 +27,8 @@ def test_a_timed_out_branch_does_not_stall_the_others() -> None:
         branch_timeout_s=0.2,
         on_failure="partial",
     )
-    start = time.perf_counter()
-    out = asyncio.run(flow(None, "x"))
-    assert time.perf_counter() - start < 2  # the 30 s branch was cut at its 0.2 s timeout
+    out, elapsed = run_virtual(flow(None, "x"))
+    assert elapsed == pytest.approx(0.2)  # the 30 s branch was cut at its 0.2 s timeout
     assert out.outputs == {"fast": "a", "quick": "c"}
     assert out.missing == {"slow": "timed out after 0.2s"}
     assert not out.complete
@@ -71,8 +70,9 @@ def test_no_more_than_concurrency_branches_run_at_once() -> None:
         return value
 
     flow = parallel({str(i): branch for i in range(12)}, concurrency=3)
-    out = asyncio.run(flow(None, 7))
+    out, elapsed = run_virtual(flow(None, 7))
     assert peak == 3
+    assert elapsed == pytest.approx(0.04)  # four rounds of three, none waiting on another
     assert list(out.outputs) == [str(i) for i in range(12)]  # branch order, not finish order
 
 
@@ -93,7 +93,8 @@ def test_branches_run_concurrently_on_the_simulated_model() -> None:
     sim.complete = counted  # type: ignore[method-assign]
     run = Run(simulated=sim)
     flow = parallel({f"s{i}": llm(f"s{i}") for i in range(8)}, merge=llm("merge"))
-    asyncio.run(flow(run, "review this"))
-    # Counted, not timed: all eight branch calls are in flight at once, then the merge alone.
+    _, elapsed = run_virtual(flow(run, "review this"))
+    # All eight branch calls are in flight at once, then the merge alone: two latencies.
     assert peak == 8
+    assert elapsed == pytest.approx(0.4)
     assert run.summary().calls == 9

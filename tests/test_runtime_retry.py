@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 
 import pytest
+from virtual_clock import run_virtual
 
 from runtime import Fail, ModelCallError, RetryPolicy, Run, SimulatedModel, Timeout
 from runtime.retry import is_retryable, retry_after_s
@@ -102,5 +103,6 @@ def test_a_cancelled_call_is_not_retried_and_releases_its_reservation() -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    asyncio.run(cancel_soon())
+    _, elapsed = run_virtual(cancel_soon())
+    assert elapsed == pytest.approx(0.01)  # cancelled mid-call, not waited out
     assert run.budget.held.calls == 0 and run.budget.spent.calls == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from enum import Enum
 from typing import Literal
 
@@ -12,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
+from virtual_clock import run_virtual
 
 from runtime import (
     ModelCallError,
@@ -91,9 +91,8 @@ def test_priced_at_the_configured_models_real_price() -> None:
 
 def test_latency_fixed_and_per_token() -> None:
     run = run_with(SimulatedModel(latency_s=0.05, per_token_s=0.001, text_tokens=50))
-    start = time.perf_counter()
-    res = run.call_sync("draft", MSG, max_tokens=100)
-    assert time.perf_counter() - start >= 0.05 + 0.001 * res.usage.completion_tokens
+    res, elapsed = run_virtual(run.call("draft", MSG, max_tokens=100))
+    assert elapsed == pytest.approx(0.05 + 0.001 * res.usage.completion_tokens)
 
 
 def test_scripts_play_per_step_then_fall_back_to_generated() -> None:

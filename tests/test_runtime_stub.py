@@ -55,27 +55,38 @@ def test_the_openai_sdk_exposes_retry_after_on_its_exception(stub: StubServer) -
     assert "HTTP 429: slow down" in str(info.value)
 
 
+class Sleeps:
+    """An injected sleep: records each wait, returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
 def test_429_retry_after_is_waited_out(stub: StubServer) -> None:
-    stub.error(429, headers={"Retry-After": "1"})
+    stub.error(429, headers={"Retry-After": "7"})
     stub.reply("ok")
-    run = stub_run(stub, retry=RetryPolicy(max_attempts=3, base_s=0.0))
+    sleeps = Sleeps()
+    run = stub_run(stub, retry=RetryPolicy(max_attempts=3, base_s=0.0, sleep=sleeps))
     res = run.call_sync("draft", MSG, max_tokens=20)
     assert res.output == "ok" and res.attempts == 2
-    waited = stub.requests[1].at - stub.requests[0].at
-    assert 1.0 <= waited < 3.0
+    assert sleeps.waits == [7.0] and len(stub.requests) == 2
 
 
 def test_retry_after_as_http_date_is_waited_out(stub: StubServer) -> None:
-    run = stub_run(stub, retry=RetryPolicy(max_attempts=2, base_s=0.0))
+    sleeps = Sleeps()
+    run = stub_run(stub, retry=RetryPolicy(max_attempts=2, base_s=0.0, sleep=sleeps))
     stub.reply("warm-up")  # the first call imports litellm, which takes seconds
     run.call_sync("draft", MSG, max_tokens=20)
     stub.reset()
-    when = datetime.now(timezone.utc) + timedelta(seconds=2)
+    when = datetime.now(timezone.utc) + timedelta(seconds=30)
     stub.error(503, headers={"Retry-After": format_datetime(when, usegmt=True)})
     stub.reply("ok")
     assert run.call_sync("draft", MSG, max_tokens=20).output == "ok"
-    waited = stub.requests[1].at - stub.requests[0].at
-    assert 0.5 <= waited < 3.0  # HTTP dates have whole-second resolution
+    (waited,) = sleeps.waits
+    assert 29.0 <= waited <= 30.0  # HTTP dates have whole-second resolution
 
 
 def test_500_then_success_counts_both_attempts(stub: StubServer) -> None:
