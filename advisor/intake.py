@@ -103,11 +103,11 @@ def decision_question(
         alt = alts[pattern].calls_per_request
         delta = alt.expected - now.expected
         label = "recommended" if pattern == rec.natural_pattern else f"rung {rung(pattern)}"
+        # short enough for an 80-column menu; the worst case is in `recommend --details`
         choices.append(
             Choice(
                 value=pattern,
-                title=f"{pattern} ({label}): {_calls(alt.expected)} expected ({delta:+g}), "
-                f"worst {alt.worst} ({alt.worst - now.worst:+d}), "
+                title=f"{pattern} ({label}): {_calls(alt.expected)} ({delta:+g}), "
                 f"{_usd_change(usd[pattern], usd[rec.pattern])}",
             )
         )
@@ -121,11 +121,11 @@ def decision_question(
 
 
 def _usd_change(usd: float | None, now: float | None) -> str:
-    """Dollars per request and the change from the pattern shown, e.g. `$0.0038/request (x3.1)`."""
+    """Dollars per request and the change from the one shown: `$0.0038 a request (x3.1)`."""
     if usd is None:
         return "no price known"
     ratio = f" (x{usd / now:.2g})" if now else ""
-    return f"{dollars(usd)}/request{ratio}"
+    return f"{dollars(usd)} a request{ratio}"
 
 
 def _calls(n: float) -> str:

@@ -8,6 +8,8 @@ name) and become answers fields in `_finish`.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -120,20 +122,27 @@ def questionary_asker(**prompt_kwargs: Any) -> Asker:
 
 def _prompt(questionary: Any, q: Question, kwargs: dict[str, Any]) -> Any:
     qmark = f"[{q.number}/{q.total}]" if q.number else "?"
+    hint_above = "output" not in kwargs  # a real terminal: a hint that does not fit goes above
     if q.kind == "select":
         choices = [questionary.Choice(title=c.title, value=c.value) for c in q.choices]
         if q.back:
             choices.append(questionary.Choice(title="← back to the previous question", value=BACK))
-        hint = f"({q.hint} Arrow keys, then Enter)" if q.hint else "(arrow keys, then Enter)"
+        parts = [q.hint, "arrow keys, then Enter"]
         prompt = questionary.select(
-            q.message, choices=choices, default=q.default, instruction=hint, qmark=qmark, **kwargs
+            q.message,
+            choices=choices,
+            default=q.default,
+            instruction=_fit(qmark, q.message, parts, hint_above),
+            qmark=qmark,
+            **kwargs,
         )
     elif q.kind == "confirm":
+        parts = [q.hint, "y/n, < goes back" if q.back else "y/n"]
         prompt = questionary.confirm(
             q.message,
             default=bool(q.default),
             qmark=qmark,
-            instruction="(y/n, < goes back)" if q.back else None,
+            instruction=_fit(qmark, q.message, parts, hint_above),
             **kwargs,
         )
     else:
@@ -144,12 +153,39 @@ def _prompt(questionary: Any, q: Question, kwargs: dict[str, Any]) -> Any:
 
         # The buffer starts empty (a pre-filled default would be appended to); Enter takes the
         # default.
+        parts = [q.hint, f"Enter for {q.default}" if q.default else "", _back_hint(q)]
         prompt = questionary.text(
-            q.message, validate=validate, instruction=_instruction(q), qmark=qmark, **kwargs
+            q.message,
+            validate=validate,
+            instruction=_fit(qmark, q.message, parts, hint_above),
+            qmark=qmark,
+            **kwargs,
         )
     if q.back:
         _bind_back(prompt, text=q.kind not in ("select", "confirm"))
     return prompt
+
+
+def _back_hint(q: Question) -> str:
+    return "< goes back" if q.back else ""
+
+
+def _fit(qmark: str, message: str, parts: list[str], hint_above: bool) -> str:
+    """The instruction in parentheses after the question, when it fits the terminal's width.
+
+    When it does not, it is printed on its own line above the question (on a terminal), so
+    neither the hint nor the default nor the way back is lost or wrapped mid-word.
+    """
+    shown = [p for p in parts if p]
+    inline = f"({'; '.join(shown)})"
+    if not shown:
+        return " "  # " ": questionary would add its own "(Use arrow keys)"
+    if len(f"{qmark} {message} {inline}") <= shutil.get_terminal_size().columns:
+        return inline
+    if hint_above:
+        width = max(40, shutil.get_terminal_size().columns - 1)
+        print(textwrap.fill(" · ".join(shown), width, initial_indent="  ", subsequent_indent="  "))
+    return " "
 
 
 def _bind_back(prompt: Any, *, text: bool) -> None:
@@ -166,12 +202,3 @@ def _bind_back(prompt: Any, *, text: bool) -> None:
 
     app = prompt.application
     app.key_bindings = merge_key_bindings([app.key_bindings, bindings])
-
-
-def _instruction(q: Question) -> str | None:
-    parts = [q.hint] if q.hint else []
-    if q.default:
-        parts.append(f"Enter for {q.default}")
-    if q.back:
-        parts.append("< goes back")
-    return f"({'; '.join(parts)})" if parts else None

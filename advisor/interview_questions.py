@@ -31,13 +31,16 @@ class Provider:
     default_model: str
     """The model offered when the user just presses Enter."""
 
+    where: str = ""
+    """Where it runs, when that is not the provider's own cloud."""
+
     @property
     def title(self) -> str:
         """The choice as the user sees it: the provider and the key it needs."""
         if self.id == "compatible":
             return "Another OpenAI-compatible server (llama.cpp, vLLM, LM Studio, a gateway)"
         needs = f"needs {self.key_var}" if self.key_var else "no key needed"
-        return f"{self.name} ({needs})"
+        return f"{self.name}{self.where} ({needs})"
 
     @property
     def key_hint(self) -> str:
@@ -76,7 +79,8 @@ PROVIDERS: dict[str, Provider] = {
         ),
         Provider(
             id="ollama",
-            name="Ollama (on this machine)",
+            name="Ollama",
+            where=" on this machine",
             prefix="ollama/",
             key_var=None,
             default_model="llama3.1",
@@ -104,8 +108,7 @@ QUESTIONS: tuple[Question, ...] = (
             Choice(value="known", title="Yes: the same steps for every input"),
             Choice(
                 value="depends-on-input",
-                title="Partly: the kinds of subtask are known, which and how many depend on "
-                "the input",
+                title="Partly: which subtasks, and how many, depend on the input",
             ),
             Choice(value="unknown", title="No: the steps are discovered while working"),
         ),
@@ -119,7 +122,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         key="steps",
         kind="list",
-        message="List the steps in order, separated by commas (one step = a single call):",
+        message="List the steps in order (comma-separated; one step is one call):",
         hint="e.g. extract, draft, review",
         default="answer",
         when=_flow_is("known"),
@@ -127,24 +130,21 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         key="categories",
         kind="list",
-        message="Do different kinds of input need different handling? List the kinds "
-        "(comma-separated), or leave empty:",
+        message="Which different kinds of input need their own handling? (or none)",
         hint="e.g. billing, technical, general",
         when=_flow_is("known"),
     ),
     Question(
         key="categories",
         kind="list",
-        message="Which kinds of worker could a request need? (comma-separated, or leave empty "
-        "for one generic worker)",
+        message="Which kinds of worker could a request need? (or none: one generic worker)",
         hint="e.g. python, sql, docs",
         when=_flow_is("depends-on-input"),
     ),
     Question(
         key="independent_subtasks",
         kind="list",
-        message="Are there subtasks that need none of each other's results? List them "
-        "(comma-separated), or leave empty:",
+        message="Which subtasks need none of each other's results? (or none)",
         hint="e.g. accuracy, tone, compliance",
         when=_flow_is("known"),
     ),
@@ -169,8 +169,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         key="errors_are_random",
         kind="confirm",
-        message="When the model gets it wrong, is it only sometimes wrong on the same input "
-        "(not always the same way)?",
+        message="On one input, is the model wrong only sometimes (not every time)?",
         hint="Voting only helps when errors are random.",
         default=True,
         when=lambda a: a.get("flow") == "known" and bool(a.get("needs_confidence")),

@@ -136,9 +136,10 @@ def test_decision_accepts_or_overrides_with_costs_shown() -> None:
     rec = interview(ask_all, console)
     assert rec.pattern == "agent-loop" and rec.override == "agent-loop"
     assert any(w.startswith("override up the ladder") for w in rec.warnings)
-    assert any(t.startswith("agent-loop (rung 6): 5 calls expected (+3)") for t in titles)
+    assert any(t.startswith("agent-loop (rung 6): 5 calls (+3)") for t in titles)
     agent = next(t for t in titles if t.startswith("agent-loop"))
-    assert re.search(r"\$[0-9.]+/request \(x[0-9.]+\)$", agent)  # dollars, and x the current
+    assert re.search(r"\$[0-9.]+ a request \(x[0-9.]+\)$", agent)  # dollars, and x the current
+    assert all(len(t) <= 76 for t in titles)  # a menu line fits 80 columns
     shown = console.export_text()
     assert any(t.startswith("routing (recommended)") for t in titles)
     assert "your pick; your answers lead to routing" in shown

@@ -144,7 +144,7 @@ def answers_yaml(answers: Mapping[str, Any]) -> str:
     return (
         "# The answers this project was generated from (format: docs/answers.md in wfadvise).\n"
         "# Generate it again, or a variant: wfadvise new DIR --answers wfadvise-answers.yaml\n"
-        + yaml.safe_dump(given, sort_keys=False, allow_unicode=True)
+        + yaml.safe_dump(given, sort_keys=False, allow_unicode=True, default_flow_style=None)
     )
 
 
