@@ -206,11 +206,13 @@ class Run(Attempts):
             elif raw.tool_calls:
                 seen.called_tools = True
             elif endpoint and wire.tools and not seen.called_tools and not replanned:
-                seen.ignores_tools = replanned = True  # a text reply to tools: describe them
-                log.warning(
-                    "%s: %s answered without tool calls; tools go in the prompt", step, model
-                )
-                continue
+                # A text reply to tools from a server never seen calling one: it ignores them.
+                seen.ignores_tools = replanned = True
+                log.warning("%s: %s ignores tools; they go in the prompt", step, model)
+                parsed = _text_tool_calls(raw, tools or (), attempts)
+                if not parsed.tool_calls:
+                    continue  # asked again, the tools described in the prompt
+                raw = parsed
             return self._result(req, raw, price, attempts, latency)
 
     def call_sync(self, step: str, messages: Sequence[Mapping[str, Any]], **kw: Any) -> Any:

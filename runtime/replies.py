@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,12 +25,39 @@ def validate_reply(step: str, model: type[BaseModel], text: str) -> BaseModel:
         return model.model_validate_json(body)
     except ValidationError as err:
         start, end = body.find("{"), body.rfind("}")
-        if 0 <= start < end and (start, end) != (0, len(body) - 1):
-            try:
-                return model.model_validate_json(body[start : end + 1])
-            except ValidationError:
-                pass
+        try:
+            data = json.loads(body[start : end + 1]) if 0 <= start < end else None
+            schema = model.model_json_schema()
+            return model.model_validate(match_enums(data, schema, schema.get("$defs", {})))
+        except (ValueError, ValidationError):
+            pass
         raise OutputValidationError(step, text, _summarize(err)) from err
+
+
+def label_key(text: str) -> str:
+    """A label as compared: case, spaces, hyphens and underscores do not count."""
+    return re.sub(r"[\s_\-]+", "", text).casefold()
+
+
+def match_enums(data: Any, schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Any:
+    """`data` with every string that names an enum member loosely ("Billing ") made exact."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        schema = defs.get(ref.rsplit("/", 1)[1], {})
+    options = schema.get("enum") or ([schema["const"]] if "const" in schema else None)
+    if isinstance(data, str) and options:
+        found = [o for o in options if isinstance(o, str) and label_key(o) == label_key(data)]
+        return found[0] if len(found) == 1 else data
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            data = match_enums(data, sub, defs)
+    if isinstance(data, dict):
+        props = schema.get("properties", {})
+        return {k: match_enums(v, props.get(k, {}), defs) for k, v in data.items()}
+    if isinstance(data, list):
+        items = schema.get("items", {})
+        return [match_enums(v, items, defs) for v in data]
+    return data
 
 
 def _summarize(err: ValidationError) -> str:

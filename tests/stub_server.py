@@ -46,6 +46,8 @@ from typing import Any
 
 import pytest
 
+from runtime.structured import forget_traits
+
 STUB_MODEL = "openai/stub"
 
 
@@ -134,6 +136,9 @@ class StubServer:
         self._queue: deque[Scripted] = deque()
         self.requests: list[Received] = []
         """Requests received since the last reset."""
+        self.served: list[tuple[int, int]] = []
+        """(prompt, completion) tokens the server counted per reply, sent or hidden by
+        `no_usage`: what a provider bills."""
         self._lock = threading.Lock()
         self.no_usage = False
         """Omit `usage` from every reply."""
@@ -177,6 +182,8 @@ class StubServer:
         with self._lock:
             self._queue.clear()
             self.requests.clear()
+        self.served = []
+        forget_traits()  # what an endpoint refused is remembered per process, not per test
         self.no_usage = self.drop_system = self.ignore_tools = False
         self.tokenizer, self.default, self._echo_status = None, None, None
         self.refuse_formats = set()
@@ -228,6 +235,11 @@ class StubServer:
         body = {"error": {"message": message, "type": "stub_error", "code": str(status)}}
         self.push(Scripted(status=status, body=body, headers=dict(headers or {})))
 
+    @property
+    def served_tokens(self) -> int:
+        """Prompt plus completion tokens the server counted, over every reply."""
+        return sum(p + c for p, c in self.served)
+
     def echo_key(self, status: int = 400) -> None:
         """Queue an HTTP error whose message quotes the API key the caller sent."""
         self.push(Scripted(status=status, body={"echo_key": True}))
@@ -276,6 +288,11 @@ class StubServer:
                 "completion_tokens": done,
                 "total_tokens": prompt + done,
             }
+        usage = item.body.get("usage") or {}
+        with self._lock:
+            self.served.append(
+                (int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)))
+            )
         if self.no_usage:
             item.body.pop("usage", None)
         return item

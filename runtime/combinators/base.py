@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..scope import current_path
+from ..secrets import scrub
 
 if TYPE_CHECKING:
     from ..models import Run
@@ -80,7 +81,7 @@ _NOTES: ContextVar[list[Note] | None] = ContextVar("wfadvise_notes", default=Non
 
 def note(kind: str, message: str, *, cap: str | None = None) -> Note:
     """Record a visible event: logged, and collected by `execute` into the Outcome."""
-    entry = Note(kind, ">".join(current_path()), message, cap)
+    entry = Note(kind, ">".join(current_path()), scrub(message), cap)
     log.warning("%s", entry)
     notes = _NOTES.get()
     if notes is not None:

@@ -50,24 +50,31 @@ async def fan_out(
     concurrency: int,
     fail_fast: bool,
 ) -> Gathered:
-    """Run every job; one slow job never holds the others past its own timeout."""
+    """Run every job; one slow job never holds the others past its own timeout.
+
+    A budget or cap stop in one job never cancels work already under way (a call in flight is
+    billed whatever happens to it): running jobs finish and keep their outputs; only jobs still
+    waiting for a slot are not started. A failure under fail_fast cancels the rest.
+    """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     gate = asyncio.Semaphore(concurrency)
+    got = Gathered()
 
-    async def bounded(job: Job) -> Any:
+    async def bounded(key: str, job: Job) -> Any:
         async with gate:  # the timeout starts when the job gets a slot, not while it queues
+            if got.stopped is not None:
+                raise _NotStarted()
             if timeout_s is None:
                 return await job()
             return await asyncio.wait_for(job(), timeout_s)
 
     tasks: dict[asyncio.Future[Any], str] = {
-        asyncio.ensure_future(bounded(job)): key for key, job in jobs
+        asyncio.ensure_future(bounded(key, job)): key for key, job in jobs
     }
-    got = Gathered()
     pending: set[asyncio.Future[Any]] = set(tasks)
     try:
-        while pending and got.stopped is None and not (fail_fast and got.first_failure):
+        while pending and not (fail_fast and got.first_failure and got.stopped is None):
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 _collect(got, tasks[task], task, timeout_s)
@@ -83,10 +90,18 @@ async def fan_out(
     return got
 
 
+class _NotStarted(Exception):
+    """A job still waiting for a slot when another job's stop came: never started, never paid."""
+
+
 def _collect(got: Gathered, key: str, task: asyncio.Future[Any], timeout_s: float | None) -> None:
     exc = task.exception()
     if exc is None:
         got.outputs[key] = task.result()
+        return
+    if isinstance(exc, _NotStarted):
+        assert got.stopped is not None
+        got.missing[key] = f"not started: {got.stopped.reason}"
         return
     if isinstance(exc, StoppedError):
         got.missing[key] = f"stopped: {exc.reason}"

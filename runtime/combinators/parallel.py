@@ -80,6 +80,15 @@ def parallel(
 def settle(got: Gathered, on_failure: OnFailure) -> Sections:
     """Sections from a fan-out, or the stop / BranchFailed the policy calls for."""
     if got.stopped is not None:
+        refused = [
+            k for k, why in got.missing.items() if why.startswith(("stopped", "not started"))
+        ]
+        note(
+            "refused",
+            f"{len(refused)} branch(es) refused ({', '.join(map(repr, refused))}); kept the "
+            f"{len(got.outputs)} that ran",
+            cap=got.stopped.reason,
+        )
         partial = dict(got.outputs)
         if got.stopped_job is not None and got.stopped.best is not None:
             partial[got.stopped_job] = got.stopped.best  # the stopped branch's own best so far

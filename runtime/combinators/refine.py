@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..errors import CapReached, StoppedError
+from ..errors import CapReached, StoppedError, WorkflowError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .parallel import _show
@@ -122,18 +122,35 @@ async def _loop(
     draft = best.latest = await gen(run, value)
     feedback = ""
     for n in range(1, max_rounds + 1):
-        verdict = as_verdict(await judge(run, Draft(value, draft, n)))
+        try:
+            verdict = as_verdict(await judge(run, Draft(value, draft, n)))
+        except StoppedError:
+            raise
+        except WorkflowError as exc:  # the draft is paid for: keep it, say the check failed
+            return _unjudged(best, draft, n, f"the evaluator failed ({exc})")
         best.offer(draft, verdict)
         feedback = verdict.feedback
         if verdict.approved:
             return Refined(draft, True, n, None, feedback)
         if n < max_rounds:  # revise only when another evaluation can judge the revision
-            draft = best.latest = await fix(run, Draft(value, draft, n, feedback))
+            try:
+                draft = best.latest = await fix(run, Draft(value, draft, n, feedback))
+            except StoppedError:
+                raise
+            except WorkflowError as exc:
+                return _unjudged(best, best.draft, n, f"the revision failed ({exc})")
     cap = CapReached("max_rounds", max_rounds, max_rounds + 1)
     run.note_stop(cap)  # the run's summary says a cap shaped this result
     reason = cap.reason
     note("cap", f"not approved after {max_rounds} rounds; returning the best draft", cap=reason)
     return Refined(best.draft, False, max_rounds, reason, feedback)
+
+
+def _unjudged(best: _Best, draft: Any, rounds: int, why: str) -> Refined:
+    """The best evaluated draft (else the latest) when an evaluation or revision failed."""
+    keep = best.draft if best.has else draft
+    note("failed", f"{why}; returning the best draft so far, not approved")
+    return Refined(keep, False, rounds, None, why)
 
 
 def as_verdict(raw: Any) -> Verdict:

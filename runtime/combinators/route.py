@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..errors import OutputValidationError
+from ..replies import label_key
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 
@@ -51,8 +52,9 @@ async def _label(classifier: Step, run: Run, value: Any, fallback: str, allowed:
         note("fallback", f"classifier output never validated ({exc.summary}); using {fallback!r}")
         return fallback
     label = label_of(raw)
-    if label in allowed:
-        return label
+    same = [a for a in allowed if label_key(a) == label_key(label)]
+    if label in allowed or len(same) == 1:
+        return label if label in allowed else same[0]
     note("fallback", f"unknown label {label!r} (allowed: {allowed}); using {fallback!r}")
     return fallback
 

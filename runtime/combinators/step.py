@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -27,7 +28,7 @@ _TEMPERATURE: ContextVar[float | None] = ContextVar("wfadvise_temperature", defa
 
 REPAIR_PROMPT = (
     "Your reply did not match the required JSON schema: {errors}\n"
-    "Reply again with only a JSON object that matches the schema."
+    "Reply again with only a JSON object that matches this JSON schema:\n{schema}"
 )
 
 
@@ -65,7 +66,7 @@ def llm(
             except OutputValidationError as exc:
                 if repair == max_repairs:
                     raise
-                messages = [*messages, *repair_messages(exc)]
+                messages = [*messages, *repair_messages(exc, response_model)]
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     return named(name, call_model)
@@ -89,12 +90,16 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-def repair_messages(exc: OutputValidationError) -> list[Message]:
-    """The assistant's invalid reply and a user turn listing what was wrong."""
-    return [
-        {"role": "assistant", "content": exc.raw},
-        {"role": "user", "content": REPAIR_PROMPT.format(errors=exc.summary)},
-    ]
+def repair_messages(
+    exc: OutputValidationError, response_model: type[BaseModel] | None = None
+) -> list[Message]:
+    """The assistant's invalid reply and a user turn listing what was wrong, schema restated
+    (a small model forgets it; a JSON-mode server never had it outside the first prompt)."""
+    schema = {} if response_model is None else response_model.model_json_schema()
+    text = REPAIR_PROMPT.format(
+        errors=exc.summary, schema=json.dumps(schema, separators=(",", ":"))
+    )
+    return [{"role": "assistant", "content": exc.raw}, {"role": "user", "content": text}]
 
 
 @contextlib.contextmanager

@@ -59,7 +59,9 @@ def vote(
 
     The answer is the output whose `key` (default: whitespace- and case-normalised text) has
     strictly the most votes and at least `threshold` of all n; otherwise UNCERTAIN. A failed or
-    timed-out vote is a vote for nothing.
+    timed-out vote is a vote for nothing. When a budget or cap refuses some votes, the votes
+    already paid for decide (out of the votes that ran), the refusal is noted, and the run
+    reports the stop (exit 3); with no vote paid for, the stop is raised.
     """
     if n < 1:
         raise ValueError(f"vote needs n >= 1, got {n}")
@@ -74,19 +76,37 @@ def vote(
             got = await fan_out(
                 jobs, timeout_s=branch_timeout_s, concurrency=concurrency or n, fail_fast=False
             )
-            result = count(list(got.outputs.values()), n, threshold, keyfn)
-            _report(got, result, threshold)
+            refused = _refused(got)
+            ran = n - len(refused)
+            result = count(list(got.outputs.values()), max(ran, 1), threshold, keyfn)
+            _report(run, got, result, threshold, refused)
             return result
 
     return named(name, run_vote)
 
 
-def _report(got: Gathered, result: VoteResult, threshold: float) -> None:
+def _refused(got: Gathered) -> list[str]:
+    """Votes a budget or cap refused (or never started after a refusal)."""
+    return [k for k, why in got.missing.items() if why.startswith(("stopped: ", "not started: "))]
+
+
+def _report(
+    run: Run, got: Gathered, result: VoteResult, threshold: float, refused: list[str]
+) -> None:
     if got.stopped is not None:
-        got.stopped.best = result  # the tally of the votes that came in
-        raise got.stopped
+        if not got.outputs:
+            got.stopped.best = result
+            raise got.stopped
+        run.note_stop(got.stopped)  # the outcome says a budget shaped this answer (exit 3)
+        note(
+            "refused",
+            f"{len(refused)} of {result.n + len(refused)} votes refused "
+            f"({got.stopped.reason}); decided on the {result.n} that ran",
+            cap=got.stopped.reason,
+        )
     for label, why in got.missing.items():
-        note("failed", f"vote {label} has no output ({why})")
+        if label not in refused:
+            note("failed", f"vote {label} has no output ({why})")
     if result.uncertain:
         note("uncertain", f"agreement {result.agreement:.2f} below threshold {threshold}")
 
