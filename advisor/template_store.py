@@ -11,9 +11,11 @@ wfadvise version. Older tags stay, so projects made by an older wfadvise can sti
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
+import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,6 +107,19 @@ def tags(store: Path) -> list[str]:
     if not (store / ".git").is_dir():
         return []
     return _git(store, "tag", "--list").split()
+
+
+def vendored_runtime(store: Path, tag: str) -> dict[str, bytes]:
+    """The vendored runtime's files at a template version: path under `_runtime/` -> bytes."""
+    prefix = RUNTIME_DEST.as_posix()
+    archive = _git_bytes(store, "archive", "--format=tar", tag, "--", prefix)
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is not None:
+                files[member.name.removeprefix(prefix + "/")] = handle.read()
+    return files
 
 
 def _fingerprint(source: TemplateSource) -> str:
@@ -200,12 +215,17 @@ def _locked(store: Path) -> Iterator[None]:
 
 
 def _git(cwd: Path, *args: str) -> str:
+    return _git_bytes(cwd, *args).decode("utf-8", errors="replace")
+
+
+def _git_bytes(cwd: Path, *args: str) -> bytes:
     try:
         proc = subprocess.run(
-            ["git", *_GIT_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=False
+            ["git", *_GIT_IDENTITY, *args], cwd=cwd, capture_output=True, check=False
         )
     except FileNotFoundError:
         raise Failure("wfadvise needs git to version its template; install git") from None
     if proc.returncode != 0:
-        raise Failure(f"git {args[0]} failed in the template store {cwd}: {proc.stderr.strip()}")
+        stderr = proc.stderr.decode("utf-8", errors="replace").strip()
+        raise Failure(f"git {args[0]} failed in the template store {cwd}: {stderr}")
     return proc.stdout

@@ -86,7 +86,7 @@ def parse(text: str, *, source: str, as_json: bool) -> Any:
     return _parse_json(text, source) if as_json else parse_yaml(text, source=source)
 
 
-def parse_yaml(text: str, *, source: str) -> Any:
+def parse_yaml(text: str, *, source: str, fix: str = "fix the syntax") -> Any:
     """One YAML document, built only after its depth, expanded size and keys were checked."""
     try:
         loader = _BoundedLoader(text)  # checks for unprintable characters first
@@ -97,7 +97,7 @@ def parse_yaml(text: str, *, source: str) -> Any:
     except _Refused as err:
         raise UserError(f"{source}: {err}") from None
     except yaml.YAMLError as err:
-        raise UserError(f"{source}: not valid YAML ({_where(err)}); fix the syntax") from None
+        raise UserError(f"{source}: not valid YAML ({_where(err)}); {fix}") from None
 
 
 def _parse_json(text: str, source: str) -> Any:

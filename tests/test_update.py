@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from helpers_render import PATTERN_ANSWERS, spec_for
+from test_hostile_input import assert_refused, run_wfadvise
 
 from advisor.commands.new import write_project
-from advisor.commands.update import update_project
+from advisor.commands.update import report, update_project
 from advisor.errors import UserError
 from advisor.template_store import Published, TemplateSource, default_source, publish
 
@@ -123,3 +125,132 @@ def test_plain_copier_update_works_once_the_store_is_in_place(tmp_path: Path) ->
     publish(source, store)
     run_update(project, defaults=True, overwrite=True, quiet=True, skip_answered=True)
     assert (project / "NEW.md").read_text() == "new in 1.2.0\n"
+
+
+def _mutated(tmp_path: Path, change: Callable[[Path], None]) -> Path:
+    """A committed project (on this wfadvise's template) after `change`, committed too."""
+    project = _committed_project(tmp_path, publish(store=tmp_path / "store"))
+    change(project)
+    if (project / ".git").is_dir():
+        _git(project, "add", "-A")
+        _git(project, "commit", "-q", "--allow-empty", "-m", "hostile")
+    return project
+
+
+def _answers_text(text: str | bytes) -> Callable[[Path], None]:
+    def change(project: Path) -> None:
+        path = project / ".copier-answers.yml"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    return change
+
+
+def _recorded_commit(value: str) -> Callable[[Path], None]:
+    def change(project: Path) -> None:
+        path = project / ".copier-answers.yml"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text(
+            "\n".join(f"_commit: {value}" if ln.startswith("_commit:") else ln for ln in lines)
+            + "\n",
+            encoding="utf-8",
+        )
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (_answers_text("_commit: [unclosed\n"), ("not valid YAML", "restore")),
+        (_answers_text(b"\xff\xfe\x00garbage"), ("not UTF-8",)),
+        (_answers_text("- just\n- a list\n"), ("not a mapping", "restore")),
+        (_answers_text("_commit: &a [*a]\n"), ("alias",)),
+        (_recorded_commit(""), ("no template version (_commit)", "restore")),
+        (_recorded_commit("9.9.9"), ("9.9.9", "does not hold", "restore")),
+        (lambda p: (p / ".copier-answers.yml").unlink(), ("no .copier-answers.yml",)),
+        (lambda p: shutil.rmtree(p / ".git"), ("not in a git repository", "git init")),
+    ],
+    ids=[
+        "garbled",
+        "binary",
+        "list",
+        "alias-cycle",
+        "no-commit",
+        "unknown-commit",
+        "missing",
+        "not-git",
+    ],
+)
+def test_update_refuses_a_broken_project_in_one_line(
+    tmp_path: Path, change: Callable[[Path], None], fragments: tuple[str, ...]
+) -> None:
+    project = _mutated(tmp_path, change)
+    if (
+        "git init" in fragments
+        and subprocess.run(["git", "rev-parse"], cwd=project, capture_output=True).returncode == 0
+    ):
+        pytest.skip("the temp folder is inside a git repository")
+    before = _tree(project)
+    proc = run_wfadvise(["update", str(project)], tmp_path)
+    assert_refused(proc, *fragments)
+    assert _tree(project) == before
+
+
+def test_update_of_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    proc = run_wfadvise(["update", "nowhere"], tmp_path)
+    assert_refused(proc, "nowhere", "no such folder")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_update_restores_a_deleted_vendored_runtime_at_the_same_version(tmp_path: Path) -> None:
+    v1 = publish(_source(tmp_path, "1.0.0"), tmp_path / "store")
+    project = _committed_project(tmp_path, v1)
+    runtime = project / "desk" / "_runtime"
+    edited = runtime / "errors.py"
+    edited.write_text(edited.read_text() + "# my edit\n")
+    expected = {p.relative_to(runtime): p.read_bytes() for p in runtime.rglob("*") if p.is_file()}
+    for path in runtime.iterdir():
+        if path != edited:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "deleted the runtime")
+
+    result = update_project(project, published=v1)
+
+    assert result.from_version == result.to_version == "1.0.0"
+    assert "desk/_runtime/__init__.py" in result.restored
+    assert "nothing to update" not in report(result)
+    assert "Restored" in report(result)
+    now = {p.relative_to(runtime): p.read_bytes() for p in runtime.rglob("*") if p.is_file()}
+    assert now == expected  # every file back, the user's edit kept
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "restored")
+    assert report(update_project(project, published=v1)).endswith("nothing to update.")
+
+
+def test_update_restores_a_deleted_runtime_while_moving_versions(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    project = _committed_project(tmp_path, publish(_source(tmp_path, "1.0.0"), store))
+    shutil.rmtree(project / "desk" / "_runtime")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "deleted the runtime")
+    source = _source(tmp_path, "1.1.0")
+    (source.template_dir / "template" / "NEW.md.jinja").write_text("new\n")
+    v2 = publish(source, store)
+
+    result = update_project(project, published=v2)
+
+    assert result.to_version == "1.1.0" and result.conflicts == []
+    assert (project / "desk" / "_runtime" / "__init__.py").is_file()
+    assert (project / "NEW.md").is_file()
+
+
+def _tree(project: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(project).as_posix(): p.read_bytes()
+        for p in project.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(project).parts
+    }

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
-import yaml
 
 from ..errors import Failure, UserError
-from ..template_store import Published, publish
+from ..template_store import Published, publish, tags, vendored_runtime
+from ..userfiles import brief, parse_yaml, read_text
 
 ANSWERS_FILE = ".copier-answers.yml"
 _MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
@@ -29,6 +29,8 @@ class Updated:
     """Files the update changed (relative to the project)."""
     conflicts: list[str] = field(default_factory=list)
     """Files left with conflict markers for the user to resolve."""
+    restored: list[str] = field(default_factory=list)
+    """Vendored runtime files that were missing and were written back (relative paths)."""
 
 
 def update_command(directory: Path) -> None:
@@ -46,12 +48,17 @@ def update_command(directory: Path) -> None:
 def update_project(directory: Path, *, published: Published | None = None) -> Updated:
     """Bring a generated project to this wfadvise's template version."""
     project = directory.expanduser().resolve()
+    if not project.is_dir():
+        raise UserError(
+            f"{directory}: no such folder; pass the folder of a project made by `wfadvise new`"
+        )
     recorded = read_recorded(project)
     require_clean_git(project)
     published = published or publish()
-    current = str(recorded.get("_commit", ""))
+    current = str(recorded["_commit"])
     if current == published.tag:
-        return Updated(from_version=current, to_version=current)
+        restored = restore_runtime(project, recorded, published)
+        return Updated(from_version=current, to_version=current, restored=restored)
     src = Path(str(recorded.get("_src_path", "")))
     if src.resolve() != published.path.resolve():
         raise UserError(
@@ -59,27 +66,59 @@ def update_project(directory: Path, *, published: Published | None = None) -> Up
             f"{published.path}; set _src_path in {ANSWERS_FILE} to {published.path} (or set "
             "WFADVISE_TEMPLATE_STORE to the old store), commit, and run update again"
         )
+    known = tags(published.path)
+    if current not in known:
+        raise UserError(
+            f"{ANSWERS_FILE} records template version {brief(current)}, which the template "
+            f"store does not hold (it has {', '.join(known[-5:]) or 'none'}); restore "
+            f"{ANSWERS_FILE} from git, or set _commit to the version the project was made with"
+        )
     _copier_update(project, published)
+    restored = restore_runtime(project, recorded, published)
     return Updated(
         from_version=current,
         to_version=published.tag,
         changed=_git_lines(project, "status", "--porcelain", "--untracked-files=all"),
         conflicts=find_conflicts(project),
+        restored=restored,
     )
 
 
 def read_recorded(project: Path) -> dict[str, object]:
     """The copier answers recorded in the project (its template source and version)."""
     path = project / ANSWERS_FILE
-    if not path.is_file():
+    fix = f"restore {ANSWERS_FILE} from git (`git checkout -- {ANSWERS_FILE}`)"
+    if not path.exists():
         raise UserError(
             f"{project} has no {ANSWERS_FILE}: it was not made by `wfadvise new` "
             "(or the file was deleted; restore it from git)"
         )
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or "_commit" not in data:
-        raise UserError(f"{path} has no template version (_commit); restore it from git")
+    data = parse_yaml(
+        read_text(path, what="copier answers file", fix=fix), source=str(path), fix=fix
+    )
+    if not isinstance(data, dict):
+        raise UserError(f"{path} is not a mapping of copier answers; {fix}")
+    commit = data.get("_commit")
+    if not isinstance(commit, (str, int, float)) or not str(commit).strip():
+        raise UserError(f"{path} has no template version (_commit); {fix}")
+    package = data.get("package")
+    if not isinstance(package, str) or not package.isidentifier():
+        raise UserError(f"{path} names no valid package (package: {brief(package)}); {fix}")
     return data
+
+
+def restore_runtime(project: Path, recorded: dict[str, object], published: Published) -> list[str]:
+    """Write back the vendored runtime files (`PKG/_runtime/`) that are missing; edits stay."""
+    runtime_dir = project / str(recorded["package"]) / "_runtime"
+    restored: list[str] = []
+    for relative, content in sorted(vendored_runtime(published.path, published.tag).items()):
+        target = runtime_dir / relative
+        if target.exists() or target.is_symlink():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        restored.append(target.relative_to(project).as_posix())
+    return restored
 
 
 def require_clean_git(project: Path) -> None:
@@ -117,9 +156,22 @@ def find_conflicts(project: Path) -> list[str]:
 
 def report(result: Updated) -> str:
     """A short account of the update."""
+    restored = (
+        f"Restored {len(result.restored)} missing file(s) of the vendored runtime "
+        f"({result.restored[0].split('/_runtime/')[0]}/_runtime/)."
+        if result.restored
+        else ""
+    )
     if result.from_version == result.to_version:
-        return f"Already at template {result.to_version}; nothing to update."
+        if not restored:
+            return f"Already at template {result.to_version}; nothing to update."
+        return (
+            f"{restored}\nAlready at template {result.to_version}. "
+            "Review with `git status`, then commit."
+        )
     lines = [f"Updated from template {result.from_version} to {result.to_version}."]
+    if restored:
+        lines.append(restored)
     if result.changed:
         lines.append("Changed: " + ", ".join(line[3:] for line in result.changed))
     lines.append("Review with `git diff`, run the tests, then commit.")
@@ -144,7 +196,17 @@ def _copier_update(project: Path, published: Published) -> None:
                 unsafe=False,
             )
     except CopierError as exc:
-        raise Failure(f"copier update failed: {exc}") from exc
+        raise Failure(f"copier update failed: {_first_line(exc)}") from None
+    except (ValueError, OSError, subprocess.SubprocessError) as exc:
+        raise Failure(
+            f"copier update failed: {_first_line(exc)}; the project was committed before the "
+            "update, so `git status` shows anything it changed"
+        ) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
 
 
 def _has_markers(path: Path) -> bool:
