@@ -41,11 +41,18 @@ DataOpt = Annotated[
         "--data",
         "-d",
         metavar="KEY=VALUE",
-        help="Set one answer, e.g. --data name=desk --data 'steps=[draft, review]' "
+        help="Set one answer, e.g. --data name=desk --data 'steps=\\[draft, review]' "
         "(repeatable; overrides --answers).",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+ANSWERS_EPILOG = (
+    "Answers come from the interview (in a terminal), a file, or flags. The smallest file is "
+    "one line, `name: desk`; a chain of steps is `name: desk` and `steps: \\[draft, review]`; "
+    "the same as flags: --data name=desk --data 'steps=\\[draft, review]'. Every key is "
+    "described in docs/answers.md."
+)
 
 
 def _version(value: bool) -> None:
@@ -64,7 +71,7 @@ def _root(
     """Pick the simplest LLM workflow pattern your task needs, then generate it."""
 
 
-@app.command()
+@app.command(epilog=ANSWERS_EPILOG)
 def recommend(
     answers: AnswersOpt = None,
     data: DataOpt = None,
@@ -92,7 +99,7 @@ def patterns(
     patterns_command(pattern_id)
 
 
-@app.command()
+@app.command(epilog=ANSWERS_EPILOG)
 def new(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="Where to create the project.")],
     answers: AnswersOpt = None,

@@ -115,3 +115,12 @@ def test_shell_completion_is_offered_and_completes_commands() -> None:
         text=True,
     )
     assert proc.stdout.split() == ["new"], proc.stderr
+
+
+@pytest.mark.parametrize("command", ["new", "recommend"])
+def test_help_shows_an_answers_example_without_the_docs(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    words = " ".join(result.output.split())
+    assert "steps=[draft, review]" in words and "name: desk" in words
+    assert "docs/answers.md" in words

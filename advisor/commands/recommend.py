@@ -32,6 +32,8 @@ def recommend_command(
         print(json.dumps(rec.to_contract(), indent=2, ensure_ascii=False))
     elif answers is not None or data:
         show_recommendation(rec, console, details=details)
+        source = f"--answers {answers}" if answers is not None else "the same --data"
+        console.print(f"[dim]generate it: wfadvise new DIR {source}[/]", highlight=False)
     else:
         saved = rec.answers.model_dump(by_alias=True, exclude_defaults=True)
         console.print(f"\n[bold]accepted: {rec.pattern}[/]. Your answers, to reuse with --answers:")
