@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import math
+import os
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,20 +73,19 @@ class Calibration:
 
 def read_runs(path: Path) -> list[RunRecord]:
     """The runs in one trace file; a summary line closes a run (a file may hold several)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise TraceError(f"cannot read trace {path}: {exc.strerror or exc}") from None
     runs: list[RunRecord] = []
     calls: list[Mapping[str, Any]] = []
-    for number, line in enumerate(lines, 1):
+    for number, line in _lines(path):
         if not line.strip():
             continue
         rec = _parse(path, number, line)
         if rec.get("summary"):
-            runs.append(RunRecord(calls, float(rec.get("cost_usd") or _usd(calls))))
+            cost = _number(path, number, rec, "cost_usd")
+            runs.append(RunRecord(calls, cost or _usd(calls)))
             calls = []
         else:
+            for key in _NUMBERS:
+                _number(path, number, rec, key)
             calls.append(rec)
     if calls:
         runs.append(RunRecord(calls, _usd(calls)))
@@ -126,10 +128,45 @@ def _measured(s: _Sums, runs: int) -> Measured:
     )
 
 
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a regular file (never waits on a FIFO), each UTF-8 and bounded."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise TraceError(f"cannot read trace {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise TraceError(f"trace {path} is not a regular file; {_FIX}")
+    with os.fdopen(fd, "rb") as handle:
+        for number, raw in enumerate(iter(lambda: handle.readline(_MAX_LINE + 1), b""), 1):
+            if len(raw) > _MAX_LINE:
+                raise TraceError(f"trace {path} line {number} is over {_MAX_LINE:,} bytes; {_FIX}")
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise TraceError(
+                    f"trace {path} line {number} is not UTF-8 text; pass a JSONL trace"
+                ) from None
+
+
+def _number(path: Path, number: int, rec: Mapping[str, Any], key: str) -> float:
+    """A trace figure: absent is 0; anything but a finite number >= 0 is a `TraceError`."""
+    value = rec.get(key)
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TraceError(f"trace {path} line {number}: {key} is not a number; {_FIX}")
+    if isinstance(value, int) and value > _MAX_FIGURE:
+        raise TraceError(f"trace {path} line {number}: {key} is implausibly large; {_FIX}")
+    if not math.isfinite(value) or value < 0 or value > _MAX_FIGURE:
+        raise TraceError(f"trace {path} line {number}: {key} is not a number >= 0; {_FIX}")
+    return float(value)
+
+
 def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
     try:
         rec = json.loads(line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
         raise TraceError(f"trace {path} line {number} is not JSON; pass a JSONL trace") from None
     if not isinstance(rec, dict) or not ("summary" in rec or "step" in rec):
         raise TraceError(f"trace {path} line {number} is not a trace record (no 'step')")
@@ -143,3 +180,12 @@ def _int(rec: Mapping[str, Any], key: str) -> int:
 
 def _usd(calls: Iterable[Mapping[str, Any]]) -> float:
     return sum(float(c.get("cost_usd") or 0.0) for c in calls)
+
+
+_NUMBERS = ("prompt_tokens", "completion_tokens", "latency_s", "cost_usd")
+"""The figures a call line may carry; each is checked as it is read."""
+_MAX_FIGURE = 1e15
+"""Larger token counts, seconds or dollars are corruption, not a run."""
+_MAX_LINE = 1 << 20
+"""Longest trace line read (a call line is a few hundred bytes)."""
+_FIX = "pass a trace written by `run --trace`"

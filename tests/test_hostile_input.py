@@ -195,3 +195,54 @@ def test_answers_path_that_is_not_a_readable_file(
     proc = run_wfadvise(["new", "out", "--answers", "answers.yaml"], tmp_path, timeout=60)
     assert_refused(proc, "answers.yaml", fragment)
     assert not (tmp_path / "out").exists()
+
+
+_CALL = '{"step": "route>classify", "prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.001}'
+
+# name -> (trace content, fragments)
+TRACES: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
+    "garbage_line": (_CALL + "\ngarbage here\n", ("line 2", "not JSON")),
+    "text_latency": ('{"step": "classify", "latency_s": "abc"}\n', ("latency_s", "not a number")),
+    "list_cost": ('{"step": "classify", "cost_usd": [1]}\n', ("cost_usd", "not a number")),
+    "infinite_tokens": ('{"step": "classify", "prompt_tokens": 1e400}\n', ("prompt_tokens",)),
+    "nan_latency": ('{"step": "classify", "latency_s": NaN}\n', ("latency_s",)),
+    "negative_tokens": (
+        '{"step": "classify", "prompt_tokens": -1000000, "cost_usd": -3}\n',
+        ("prompt_tokens", ">= 0"),
+    ),
+    "huge_integer": ('{"step": "classify", "prompt_tokens": ' + "9" * 5000 + "}\n", ("line 1",)),
+    "deep_line": ('{"step": "x", "a": ' + "[" * 5000 + "]" * 5000 + "}\n", ("line 1",)),
+    "text_summary_cost": (_CALL + '\n{"summary": true, "cost_usd": "lots"}\n', ("line 2",)),
+    "binary": (b"\xff\xfe\x00garbage\n", ("not UTF-8",)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRACES))
+def test_estimate_refuses_a_garbage_trace_in_one_line(case: str, tmp_path: Path) -> None:
+    content, fragments = TRACES[case]
+    trace = tmp_path / "trace.jsonl"
+    trace.write_bytes(content if isinstance(content, bytes) else content.encode())
+    (tmp_path / "answers.yaml").write_text("name: x\ncategories: [a, b]\n", encoding="utf-8")
+    args = ["estimate", "--answers", "answers.yaml", "--from-trace", "trace.jsonl"]
+    proc = run_wfadvise([*args, "--plot", "chart.svg"], tmp_path, timeout=60)
+    assert_refused(proc, "trace.jsonl", *fragments)
+    assert not (tmp_path / "chart.svg").exists()
+
+
+def test_estimate_does_not_wait_on_a_fifo_trace(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "trace.jsonl")
+    (tmp_path / "answers.yaml").write_text("name: x\n", encoding="utf-8")
+    args = ["estimate", "--answers", "answers.yaml", "--from-trace", "trace.jsonl"]
+    assert_refused(run_wfadvise(args, tmp_path, timeout=60), "not a regular file")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "huge"])
+def test_estimate_of_a_project_with_an_unreadable_settings_file(kind: str, tmp_path: Path) -> None:
+    settings = tmp_path / "proj" / "pkg" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(settings)
+    else:
+        settings.write_text('{"name": "x"}' + " " * (2 << 20), encoding="utf-8")
+    proc = run_wfadvise(["estimate", "proj"], tmp_path, timeout=60)
+    assert_refused(proc, "settings.json", "regular file" if kind == "fifo" else "bytes")

@@ -13,11 +13,13 @@ from pydantic import ValidationError
 
 from runtime.calibrate import TraceError
 from runtime.chart import svg_chart
+from runtime.errors import SettingsError
 from runtime.estimate import Estimate, UnknownModelPrice, estimate_project
 from runtime.estimate_report import series
 from runtime.settings import Settings
 
 from ..errors import UserError
+from ..userfiles import MAX_BYTES
 
 
 def estimate_command(
@@ -74,8 +76,14 @@ def load_project(directory: Path) -> tuple[Settings, Path]:
             f"{directory} holds several settings files ({names}); pass the project root"
         )
     path = found[0]
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file; regenerate the project or restore it")
+    if path.stat().st_size > MAX_BYTES:
+        raise UserError(f"{path} is over {MAX_BYTES:,} bytes; restore it from version control")
     try:
         settings = Settings.load(path)
+    except SettingsError as exc:  # names the file, the field and the fix already
+        raise UserError(str(exc).splitlines()[0]) from None
     except (ValueError, OSError) as exc:
         raise UserError(
             f"{path}: not a valid settings file ({_first_line(exc)}); fix or regenerate it"
