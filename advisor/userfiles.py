@@ -26,6 +26,7 @@ MAX_DEPTH = 64
 MAX_NODES = 100_000
 """The most values a document may hold once its aliases are expanded."""
 _SHOWN = 40
+_MAX_DIGITS = 30
 
 
 def brief(value: object, limit: int = _SHOWN) -> str:
@@ -36,6 +37,8 @@ def brief(value: object, limit: int = _SHOWN) -> str:
             return f"a {type(value).__name__} of {len(value)} entries"
     elif isinstance(value, str):
         value = value[: limit + 1]
+    elif isinstance(value, int) and value.bit_length() > 128:
+        return "a number too large to show"
     return clip(repr(value), limit)
 
 
@@ -102,7 +105,7 @@ def parse_yaml(text: str, *, source: str, fix: str = "fix the syntax") -> Any:
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        data = json.loads(text, object_pairs_hook=_unique_pairs)
+        data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int)
     except _Refused as err:
         raise UserError(f"{source}: {err}") from None
     except RecursionError:
@@ -137,6 +140,11 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        if len(node.value) > _MAX_DIGITS:
+            raise _Refused(f"line {node.start_mark.line + 1}: {_too_long_number()}")
+        return super().construct_yaml_int(node)
+
     def get_single_node(self) -> Node | None:
         node: Node | None = super().get_single_node()
         if node is not None:
@@ -157,6 +165,9 @@ class _BoundedLoader(yaml.SafeLoader):
                 )
             first_line[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
 
 
 def _check_expansion(root: Node) -> None:
@@ -191,6 +202,16 @@ def _check_expansion(root: Node) -> None:
         return total
 
     size(root)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > _MAX_DIGITS:
+        raise _Refused(_too_long_number())
+    return int(text)
+
+
+def _too_long_number() -> str:
+    return f"a number has more than {_MAX_DIGITS} digits; write a plausible figure"
 
 
 def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -134,6 +134,21 @@ CASES: dict[str, tuple[str, str | bytes, tuple[str, ...]]] = {
         "name: x\nbudget_usd_per_request: 1.0e+308\n",
         ("`budget_usd_per_request`", "too large"),
     ),
+    "huge_integer_yaml": (
+        "bigint.yaml",
+        "name: x\nvolume_per_day: " + "9" * 5000 + "\n",
+        ("line 2", "digits"),
+    ),
+    "huge_integer_json": (
+        "bigint.json",
+        '{"name": "x", "volume_per_day": ' + "9" * 5000 + "}",
+        ("digits",),
+    ),
+    "huge_binary_integer": (
+        "bigbin.yaml",
+        "name: x\nbudget_usd_per_request: 0b" + "1" * 20_000 + "\n",
+        ("digits",),
+    ),
     "volume_inf": ("vol.yaml", "name: x\nvolume_per_day: .inf\n", ("`volume_per_day`",)),
     "volume_negative": ("volneg.yaml", "name: x\nvolume_per_day: -5\n", ("`volume_per_day`",)),
 }
