@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from typing import Any
 
 # Names of environment variables that hold credentials: OPENAI_API_KEY, GROQ_API_KEY,
 # AZURE_API_KEY, TOGETHERAI_API_KEY, HF_TOKEN, AWS_SECRET_ACCESS_KEY, ...
@@ -32,8 +33,23 @@ def register_secret(value: str | None) -> None:
             _given.add(value)
 
 
+_cache: tuple[Any, list[str]] = (None, [])
+
+
+def _environment_key() -> Any:
+    """A cheap fingerprint of the environment (hashes of bytes values are cached by Python)."""
+    data = getattr(os.environ, "_data", None)
+    if not isinstance(data, dict):
+        return object()  # unknown layout: never equal, so always recomputed
+    return len(data), sum(map(hash, data.keys())), sum(map(hash, data.values()))
+
+
 def _values() -> list[str]:
     """Every secret value known now, longest first (a key containing another goes first)."""
+    global _cache
+    key = (_environment_key(), len(_given))
+    if _cache[0] == key:
+        return _cache[1]
     found = {
         value.strip()
         for name, value in os.environ.items()
@@ -41,7 +57,9 @@ def _values() -> list[str]:
     }
     with _lock:
         found |= _given
-    return sorted(found, key=len, reverse=True)
+    values = sorted(found, key=len, reverse=True)
+    _cache = (key, values)
+    return values
 
 
 def scrub(text: str) -> str:

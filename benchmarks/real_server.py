@@ -1,0 +1,235 @@
+"""Every example project against a real OpenAI-compatible server: one line per example.
+
+Run: OPENAI_API_BASE=http://127.0.0.1:8089/v1 python benchmarks/real_server.py
+         [--model openai/gemma-3-270m] [--only routing] [--timeout 900]
+
+For each examples/*.yaml: `wfadvise new --answers` renders the project (its vendored runtime is
+this tree's), a price for the model is added to its settings.json (a local server has none, and
+a dollar budget needs one), and `python -m PKG run --trace` runs it on one input. Requests go
+through a counting proxy on loopback, which sums the `usage` the server itself reports.
+
+Printed per example: exit code, calls, repairs (structured-output retries), fallbacks (refused
+response formats, tools put in the prompt, route fallbacks), the server's tokens against the
+trace's, and whether the server's own count passed a limit of the run (tokens or dollars).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PRICE = {"input_per_mtok": 0.1, "output_per_mtok": 0.4}
+"""A nominal price for the local model, so max_usd budgets apply as they would on a provider."""
+INPUT = (
+    "Hello, my March invoice (order 48213, 2 boxes at 112.50 each) shows two charges of "
+    "225.00 on 2024-03-17. I was billed twice. Please refund one and confirm by email."
+)
+
+
+@dataclass
+class Usage:
+    """Tokens the server reported, summed by the proxy."""
+
+    prompt: int = 0
+    completion: int = 0
+    replies: int = 0
+    without_usage: int = 0
+
+
+class CountingProxy:
+    """Forwards POSTs to the real server and sums the usage in its replies."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.usage = Usage()
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def reset(self) -> Usage:
+        with self.lock:
+            done, self.usage = self.usage, Usage()
+        return done
+
+    def _count(self, body: bytes) -> None:
+        try:
+            usage = json.loads(body).get("usage")
+        except ValueError:
+            return
+        with self.lock:
+            self.usage.replies += 1
+            if not usage:
+                self.usage.without_usage += 1
+                return
+            self.usage.prompt += int(usage.get("prompt_tokens") or 0)
+            self.usage.completion += int(usage.get("completion_tokens") or 0)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                data = self.rfile.read(int(self.headers.get("content-length", "0")))
+                url = proxy.upstream + self.path.removeprefix("/v1")
+                req = urllib.request.Request(url, data=data, method="POST")
+                req.add_header("content-type", "application/json")
+                try:
+                    with urllib.request.urlopen(req, timeout=900) as resp:
+                        status, body = resp.status, resp.read()
+                except urllib.error.HTTPError as err:
+                    status, body = err.code, err.read()
+                if status == 200:
+                    proxy._count(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out; the server's usage was still counted
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def render(example: Path, into: Path, model: str, call_timeout_s: float) -> Path:
+    """Render an example project; returns the package folder (price and timeout set)."""
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "wfadvise"),
+            "new",
+            "--answers",
+            str(example),
+            str(into),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    package = next(p.parent for p in into.glob("*/__main__.py"))
+    settings_path = package / "settings.json"
+    settings = json.loads(settings_path.read_text())
+    settings.setdefault("prices", {})[model] = PRICE
+    settings["timeout_s"] = call_timeout_s  # a slow CPU server needs more than a provider
+    settings_path.write_text(json.dumps(settings, indent=2))
+    return package
+
+
+def summarize(trace: Path) -> dict[str, Any]:
+    """Calls, repairs, fallbacks and tokens from a trace."""
+    lines = [json.loads(x) for x in trace.read_text().splitlines()] if trace.exists() else []
+    calls = [x for x in lines if not x.get("summary")]
+    summary = next((x for x in lines if x.get("summary")), {})
+    by_step: dict[str, int] = {}
+    for c in calls:
+        if c.get("ok"):
+            by_step[c["step"]] = by_step.get(c["step"], 0) + 1
+    return {
+        "calls": len(calls),
+        "repairs": sum(n - 1 for n in by_step.values() if n > 1),
+        "refused": sum(1 for c in calls if "response_format" in str(c.get("error", ""))),
+        "tokens": int(summary.get("prompt_tokens", 0)) + int(summary.get("completion_tokens", 0)),
+        "usd": float(summary.get("cost_usd") or 0.0),
+        "overrun": any("overrun" in c for c in calls),
+    }
+
+
+def run_example(
+    example: Path,
+    proxy: CountingProxy,
+    model: str,
+    timeout: float,
+    work: Path,
+    call_timeout_s: float = 240.0,
+) -> str:
+    folder = work / example.stem
+    package = render(example, folder, model, call_timeout_s)
+    settings = json.loads((package / "settings.json").read_text())
+    limits = settings.get("limits", {})
+    trace = folder / "trace.jsonl"
+    env = {
+        **os.environ,
+        "OPENAI_API_BASE": proxy.base_url,
+        "PYTHONPATH": str(folder),
+        "WFADVISE_ALLOW_MODEL_REQUESTS": "1",
+    }
+    proxy.reset()
+    cmd = [sys.executable, "-m", package.name, "run", "--model", model, "--trace", str(trace)]
+    try:
+        done = subprocess.run(
+            [*cmd, INPUT], env=env, cwd=folder, capture_output=True, text=True, timeout=timeout
+        )
+        code, err = str(done.returncode), done.stderr
+    except subprocess.TimeoutExpired:
+        code, err = "timeout", ""
+    used = proxy.reset()
+    seen = summarize(trace)
+    fallbacks = err.count("fallback") + err.count("ignores tools") + seen["refused"]
+    server_tokens = used.prompt + used.completion
+    server_usd = (
+        used.prompt * PRICE["input_per_mtok"] + used.completion * PRICE["output_per_mtok"]
+    ) / 1e6
+    over = []
+    if limits.get("max_tokens") is not None and server_tokens > limits["max_tokens"]:
+        over.append(f"max_tokens {server_tokens}>{limits['max_tokens']}")
+    if limits.get("max_usd") is not None and server_usd > limits["max_usd"] * (1 + 1e-9):
+        over.append(f"max_usd {server_usd:.6f}>{limits['max_usd']}")
+    if limits.get("max_calls") is not None and used.replies > limits["max_calls"]:
+        over.append(f"max_calls {used.replies}>{limits['max_calls']}")
+    last = err.strip().splitlines()[-1][:90] if code not in ("0", "timeout") and err.strip() else ""
+    return (
+        f"{example.stem:24} exit {code:>7}  calls {seen['calls']:3}  repairs {seen['repairs']:2}  "
+        f"fallbacks {fallbacks:2}  server tokens {server_tokens:6} (no usage {used.without_usage})"
+        f"  trace tokens {seen['tokens']:6}  limit exceeded: {', '.join(over) or 'no'}"
+        + (f"  [{last}]" if last else "")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="openai/gemma-3-270m")
+    parser.add_argument("--only", action="append", default=[], help="Example stem (repeatable).")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds per example.")
+    parser.add_argument(
+        "--call-timeout", type=float, default=240.0, help="Seconds per model call (settings)."
+    )
+    args = parser.parse_args()
+    upstream = os.environ.get("OPENAI_API_BASE")
+    if not upstream:
+        sys.exit("set OPENAI_API_BASE to the server, e.g. http://127.0.0.1:8089/v1")
+    proxy = CountingProxy(upstream)
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
+    if args.only:
+        examples = [e for e in examples if e.stem in args.only]
+    with tempfile.TemporaryDirectory() as tmp:
+        for example in examples:
+            line = run_example(
+                example, proxy, args.model, args.timeout, Path(tmp), args.call_timeout
+            )
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
