@@ -19,7 +19,7 @@ from pydantic import (
 from runtime.plan import PatternId
 
 from .errors import UserError
-from .userfiles import brief, clip, parse, read_text
+from .userfiles import ANSWERS_NODES, brief, clip, parse, read_text
 
 Flow = Literal["known", "depends-on-input", "unknown"]
 
@@ -164,7 +164,8 @@ def parse_answers(data: dict[str, Any], *, source: str = "answers") -> Answers:
 
 def _read_mapping(path: Path) -> dict[str, Any]:
     text = read_text(path, what="answers file", fix=_FIX)
-    data = parse(text, source=str(path), as_json=path.suffix.lower() == ".json")
+    as_json = path.suffix.lower() == ".json"
+    data = parse(text, source=str(path), as_json=as_json, max_nodes=ANSWERS_NODES)
     if data is None:
         raise UserError(f"{path}: the file is empty; it needs at least `name: my-project`")
     if not isinstance(data, dict):

@@ -24,7 +24,10 @@ MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 """The deepest nesting of lists and mappings accepted (answers need three levels)."""
 MAX_NODES = 100_000
-"""The most values a document may hold once its aliases are expanded."""
+"""The most values a document may hold once its aliases are expanded (a project's copier
+record holds a few thousand; `ANSWERS_NODES` is the tighter bound for answers files)."""
+ANSWERS_NODES = 10_000
+"""The most values an answers file may hold (50-entry lists and models stay far below)."""
 _SHOWN = 40
 _MAX_DIGITS = 30
 
@@ -84,15 +87,19 @@ def read_text(path: Path, *, what: str, fix: str) -> str:
         ) from None
 
 
-def parse(text: str, *, source: str, as_json: bool) -> Any:
+def parse(text: str, *, source: str, as_json: bool, max_nodes: int = MAX_NODES) -> Any:
     """The document in `text`: JSON when `as_json`, else YAML (safe types only)."""
-    return _parse_json(text, source) if as_json else parse_yaml(text, source=source)
+    if as_json:
+        return _parse_json(text, source)
+    return parse_yaml(text, source=source, max_nodes=max_nodes)
 
 
-def parse_yaml(text: str, *, source: str, fix: str = "fix the syntax") -> Any:
+def parse_yaml(
+    text: str, *, source: str, fix: str = "fix the syntax", max_nodes: int = MAX_NODES
+) -> Any:
     """One YAML document, built only after its depth, expanded size and keys were checked."""
     try:
-        loader = _BoundedLoader(text)  # checks for unprintable characters first
+        loader = _BoundedLoader(text, max_nodes)  # checks for unprintable characters first
         try:
             return loader.get_single_data()
         finally:
@@ -126,16 +133,20 @@ class _Refused(Exception):
 class _BoundedLoader(yaml.SafeLoader):
     """SafeLoader that refuses deep nesting while composing, then bombs and duplicate keys."""
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, max_nodes: int) -> None:
         super().__init__(stream)
+        self.max_nodes = max_nodes
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self._depth += 1
         try:
-            if self._depth > MAX_DEPTH:
+            self._nodes += 1
+            if self._depth > MAX_DEPTH or self._nodes > self.max_nodes:
                 line = self.peek_event().start_mark.line + 1  # type: ignore[no-untyped-call]
-                raise _Refused(f"line {line}: {_too_deep()}")
+                why = _too_deep() if self._depth > MAX_DEPTH else _too_many(self.max_nodes)
+                raise _Refused(f"line {line}: {why}")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -148,7 +159,7 @@ class _BoundedLoader(yaml.SafeLoader):
     def get_single_node(self) -> Node | None:
         node: Node | None = super().get_single_node()
         if node is not None:
-            _check_expansion(node)
+            _check_expansion(node, self.max_nodes)
         return node
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -170,8 +181,8 @@ class _BoundedLoader(yaml.SafeLoader):
 _BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
 
 
-def _check_expansion(root: Node) -> None:
-    """Refuse a document whose aliases expand it past `MAX_NODES` values or into a cycle."""
+def _check_expansion(root: Node, limit: int) -> None:
+    """Refuse a document whose aliases expand it past `limit` values or into a cycle."""
     sizes: dict[int, int] = {}
     visiting: set[int] = set()
 
@@ -192,10 +203,10 @@ def _check_expansion(root: Node) -> None:
             children = []
         for child in children:
             total += size(child)
-            if total > MAX_NODES:
+            if total > limit:
                 raise _Refused(
-                    f"its aliases (*name) expand to more than {MAX_NODES:,} values; write the "
-                    "values out instead of repeating anchors"
+                    f"it holds more than {limit:,} values once its aliases (*name) are "
+                    "expanded; write out the few values it needs instead"
                 )
         visiting.discard(id(node))
         sizes[id(node)] = total
@@ -244,6 +255,10 @@ def _where(err: yaml.YAMLError) -> str:
         return f"character #x{err.character:04x} at offset {err.position} is not allowed in text"
     problem = clip(str(problem or "syntax error"), 80)
     return f"line {mark.line + 1}: {problem}" if mark is not None else problem
+
+
+def _too_many(limit: int) -> str:
+    return f"it holds more than {limit:,} values; an answers file needs a few dozen"
 
 
 def _too_deep() -> str:

@@ -74,7 +74,7 @@ def _deep_json() -> str:
 
 # name -> (file name, content, fragments the one line must hold)
 CASES: dict[str, tuple[str, str | bytes, tuple[str, ...]]] = {
-    "alias_bomb": ("bomb.yaml", _bomb(), ("aliases", "expand")),
+    "alias_bomb": ("bomb.yaml", _bomb(), ("more than 10,000 values", "aliases")),
     "alias_cycle": ("cycle.yaml", "name: x\ncategories: &a [a, *a]\n", ("alias",)),
     "deep_yaml": ("deep.yaml", _deep_yaml(), ("nested more than",)),
     "deep_json": ("deep.json", _deep_json(), ("nested more than",)),
@@ -98,6 +98,11 @@ CASES: dict[str, tuple[str, str | bytes, tuple[str, ...]]] = {
         "key.json",
         '{"name": "x", "' + "k" * 10_000 + '": 1}',
         ("unknown key",),
+    ),
+    "too_many_values": (
+        "values.yaml",
+        "name: x\nsteps: [" + "a, " * 200_000 + "b]\n",
+        ("more than 10,000 values",),
     ),
     "too_many_steps": (
         "many.yaml",
