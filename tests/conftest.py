@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 # The loopback OpenAI-compatible server fixtures (`stub`); see tests/stub_server.py.
 from stub_server import stub, stub_server_session  # noqa: F401
+
+from runtime.bpe import CACHE_ENV
 
 # In CI, property tests draw the same examples every run: a red build then means a change
 # broke something, not that a seed was unlucky. Locally they keep exploring new examples.
@@ -19,6 +24,15 @@ if os.environ.get("CI"):
 # Any real model request inside the suite must fail loudly.
 os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+# The tokenizer's ranks cache (runtime/bpe.py): shared by xdist workers and the generated
+# projects' subprocesses, kept out of the user's own cache folder.
+os.environ.setdefault(CACHE_ENV, str(Path(tempfile.gettempdir()) / f"wfadvise-{getpass.getuser()}"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: xdist hands the first tests out one per worker, so the longest ones
+    start at once on different workers instead of one of them ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
