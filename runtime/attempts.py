@@ -104,9 +104,14 @@ class Attempts:
         if self.simulated is not None:
             return self.simulated.complete
         if speaks_openai(req.model, self.api_base) and not self.litellm_kwargs:
-            return functools.partial(
-                openai_complete, client=client_for(self.api_base, self._api_key)
-            )
+            try:
+                client = client_for(self.api_base, self._api_key)
+            except Exception as exc:  # openai refuses to build a client without a key
+                hint = "set OPENAI_API_KEY (or an api_base for a local server), or run with --mock"
+                raise ModelCallError(
+                    req.step, req.model, f"{exc}; {hint}", status=None, attempts=0
+                ) from exc
+            return functools.partial(openai_complete, client=client)
         return self._send
 
     async def _send(self, req: CallRequest) -> RawCompletion:

@@ -206,3 +206,10 @@ def test_openai_compatible_calls_go_through_the_openai_sdk_without_litellm(
     )
     assert done.stdout.split() == ["hi", "False"]
     assert "OpenAI/Python" in stub.requests[0].headers["user-agent"]
+
+
+def test_no_key_for_openai_is_an_error_naming_the_way_out(stub: StubServer) -> None:
+    run = Run(models="openai/gpt-4o-mini")  # no api_base, no OPENAI_API_KEY (conftest strips)
+    with pytest.raises(ModelCallError, match="set OPENAI_API_KEY"):
+        run.call_sync("draft", MSG, max_tokens=5)
+    assert stub.requests == []
