@@ -37,4 +37,5 @@ def recommend_command(
     else:
         saved = rec.answers.model_dump(by_alias=True, exclude_defaults=True)
         console.print(f"\n[bold]accepted: {rec.pattern}[/]. Your answers, to reuse with --answers:")
-        console.print(yaml.safe_dump(saved, sort_keys=False).rstrip(), markup=False)
+        text = yaml.safe_dump(saved, sort_keys=False, allow_unicode=True, default_flow_style=None)
+        console.print(text.rstrip(), markup=False, highlight=False)
