@@ -161,6 +161,11 @@ def _recorded_commit(value: str) -> Callable[[Path], None]:
     return change
 
 
+def _runtime_replaced_by_a_file(project: Path) -> None:
+    shutil.rmtree(project / "desk" / "_runtime")
+    (project / "desk" / "_runtime").write_text("not a folder\n")
+
+
 @pytest.mark.parametrize(
     ("change", "fragments"),
     [
@@ -172,6 +177,7 @@ def _recorded_commit(value: str) -> Callable[[Path], None]:
         (_recorded_commit("9.9.9"), ("9.9.9", "does not hold", "restore")),
         (lambda p: (p / ".copier-answers.yml").unlink(), ("no .copier-answers.yml",)),
         (lambda p: shutil.rmtree(p / ".git"), ("not in a git repository", "git init")),
+        (_runtime_replaced_by_a_file, ("cannot restore", "_runtime")),
     ],
     ids=[
         "garbled",
@@ -182,6 +188,7 @@ def _recorded_commit(value: str) -> Callable[[Path], None]:
         "unknown-commit",
         "missing",
         "not-git",
+        "runtime-is-a-file",
     ],
 )
 def test_update_refuses_a_broken_project_in_one_line(

@@ -115,8 +115,15 @@ def restore_runtime(project: Path, recorded: dict[str, object], published: Publi
         target = runtime_dir / relative
         if target.exists() or target.is_symlink():
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        except OSError as exc:
+            raise UserError(
+                f"cannot restore {target.relative_to(project)}: {exc.strerror or exc}; "
+                f"remove whatever is in the way under {runtime_dir.relative_to(project)} "
+                "and run update again"
+            ) from None
         restored.append(target.relative_to(project).as_posix())
     return restored
 
