@@ -31,6 +31,8 @@ def parse_data(items: Sequence[str]) -> dict[str, Any]:
             )
         if key not in FIELDS:
             raise UserError(f"--data {key}: {_unknown(key)}")
+        if key in data:
+            raise UserError(f"--data {key} is given twice; give each answer once")
         data[key] = _value(key, raw)
     return data
 

@@ -86,6 +86,7 @@ def test_data_alone_is_enough_off_a_terminal(
         ("volume_per_day=lots", "`volume_per_day`"),
         ("steps=[a, b", "not a YAML value"),
         ("api_base=localhost", "give the server's URL"),
+        ("name=y", "given twice"),
     ],
 )
 def test_bad_data_exits_2_naming_the_problem(
