@@ -205,3 +205,31 @@ def test_dry_run_into_a_busy_folder_says_what_it_would_replace(
     assert "without --force, `new` would refuse it" in res.out
     assert [p.name for p in target.iterdir()] == ["README.md"]
     assert (target / "README.md").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("name=no", "no"),  # text stays text: not YAML's false
+        ("task=Answer: politely, briefly", "Answer: politely, briefly"),
+        ("steps=draft, review", ["draft", "review"]),
+        ("steps=[draft, review]", ["draft", "review"]),
+        ("volume_per_day=2000", 2000),
+        ("budget_usd_per_request=0.05", 0.05),
+        ("refinement=true", True),
+        ("models={default: ollama/llama3.1}", {"default": "ollama/llama3.1"}),
+    ],
+)
+def test_data_values_are_read_as_a_person_means_them(flag: str, value: object) -> None:
+    from advisor.data_flags import parse_data
+
+    key = flag.split("=", 1)[0]
+    assert parse_data([flag]) == {key: value}
+
+
+def test_data_refuses_yaml_aliases() -> None:
+    from advisor.data_flags import parse_data
+    from advisor.errors import UserError
+
+    with pytest.raises(UserError, match="aliases"):
+        parse_data(["models={a: &x m, b: *x}"])
