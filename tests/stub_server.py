@@ -87,6 +87,8 @@ class Received:
     """time.monotonic() on arrival."""
     headers: dict[str, str]
     """Request headers, lower-cased keys."""
+    peer: int = 0
+    """The client's port: requests on one kept-alive connection share it."""
 
     def seen(self, drop_system: bool = False) -> str:
         """The message text a model reads (without system messages when its format drops them)."""
@@ -251,7 +253,8 @@ class StubServer:
 
     def _take(self, body: dict[str, Any], headers: dict[str, str]) -> Scripted:
         with self._lock:
-            self.requests.append(Received(body, time.monotonic(), headers))
+            peer = int(headers.pop("x-stub-peer", "0"))
+            self.requests.append(Received(body, time.monotonic(), headers, peer))
             kind = (body.get("response_format") or {}).get("type")
             if kind in self.refuse_formats:
                 message = f"response_format type {kind!r} is not supported"
@@ -313,6 +316,7 @@ def _handler_for(server: StubServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("content-length", "0"))
             raw = self.rfile.read(length) if length else b"{}"
             headers = {k.lower(): v for k, v in self.headers.items()}
+            headers["x-stub-peer"] = str(self.client_address[1])
             item = server._take(json.loads(raw or b"{}"), headers)
             if item.delay_s:
                 time.sleep(item.delay_s)

@@ -3,6 +3,7 @@ dropped system messages, ignored tools, keys echoed in errors, dead ports, empty
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from stub_server import STUB_MODEL, Scripted, StubServer
 
 from runtime import ModelCallError, RetryPolicy, Run
 from runtime.combinators import agent_loop, execute_sync, llm, route
+from runtime.openai_backend import close_clients
 
 MSG = [{"role": "user", "content": "Classify: my invoice is wrong"}]
 
@@ -213,3 +215,17 @@ def test_no_key_for_openai_is_an_error_naming_the_way_out(stub: StubServer) -> N
     with pytest.raises(ModelCallError, match="set OPENAI_API_KEY"):
         run.call_sync("draft", MSG, max_tokens=5)
     assert stub.requests == []
+
+
+def test_calls_in_one_run_reuse_one_connection(stub: StubServer) -> None:
+    for _ in range(3):
+        stub.reply("ok")
+    run = stub_run(stub)
+
+    async def three() -> None:
+        for _ in range(3):
+            await run.call("draft", MSG, max_tokens=5)
+        await close_clients()
+
+    asyncio.run(three())
+    assert len({r.peer for r in stub.requests}) == 1

@@ -47,5 +47,14 @@ async def execute(flow: StepLike, run: Run, value: Any) -> Outcome:
 
 
 def execute_sync(flow: StepLike, run: Run, value: Any) -> Outcome:
-    """`execute` for synchronous callers such as a CLI (not from inside an event loop)."""
-    return asyncio.run(execute(flow, run, value))
+    """`execute` for synchronous callers such as a CLI (not from inside an event loop); the
+    model clients opened in the loop are closed before it ends."""
+    from ..openai_backend import close_clients
+
+    async def run_and_close() -> Outcome:
+        try:
+            return await execute(flow, run, value)
+        finally:
+            await close_clients()
+
+    return asyncio.run(run_and_close())
