@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,7 +184,7 @@ def _move_into_place(rendered: Path, target: Path) -> None:
 def created(made: Made) -> str:
     """What was made."""
     where = _shown(made.path)
-    return (
+    return _wrap(
         f"Created {where}/ ({made.files} files): pattern {made.pattern}, package "
         f"`{made.package}`. Read {where}/README.md for why this pattern and its budgets."
     )
@@ -200,8 +201,10 @@ def next_steps(made: Made) -> str:
             f'  python -m {made.package} run --mock "your input"   # offline, no key needed',
             "  pytest                                              # the project's own tests",
             "",
-            "Later: `git init && git add -A && git commit -m generated` once, then "
-            f"`wfadvise update {where}` brings template upgrades and keeps your edits.",
+            _wrap(
+                "Later: `git init && git add -A && git commit -m generated` once, then "
+                f"`wfadvise update {where}` brings template upgrades and keeps your edits."
+            ),
         ]
     )
 
@@ -209,6 +212,12 @@ def next_steps(made: Made) -> str:
 def summary(made: Made) -> str:
     """What was made and the next commands."""
     return created(made) + "\n" + next_steps(made)
+
+
+def _wrap(text: str) -> str:
+    """Prose wrapped at the terminal's width, at spaces (commands stay on their own lines)."""
+    width = max(40, shutil.get_terminal_size().columns - 1)
+    return textwrap.fill(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def _shown(path: Path) -> Path:
