@@ -233,3 +233,23 @@ def test_data_refuses_yaml_aliases() -> None:
 
     with pytest.raises(UserError, match="aliases"):
         parse_data(["models={a: &x m, b: *x}"])
+
+
+def test_a_compatible_server_reaches_the_generated_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    target = tmp_path / "local"
+    flags = [
+        "steps=[extract, summarize, check_facts]",
+        "models={default: openai/gemma-3-270m}",
+        "api_base=http://127.0.0.1:8080/v1",
+    ]
+    res = run_cli(["new", str(target), *(f for flag in flags for f in ("--data", flag))], capsys)
+    assert res.code == 0, res.err
+    settings = json.loads((target / "local" / "settings.json").read_text())
+    assert settings["models"]["api_base"] == "http://127.0.0.1:8080/v1"
+    # every step on the server's model: no OpenAI small model sneaks in for a check step
+    assert settings["models"]["default"] == "openai/gemma-3-270m"
+    assert set(settings["models"]["steps"].values()) <= {"openai/gemma-3-270m"}
