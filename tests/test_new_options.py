@@ -253,3 +253,19 @@ def test_a_compatible_server_reaches_the_generated_settings(
     # every step on the server's model: no OpenAI small model sneaks in for a check step
     assert settings["models"]["default"] == "openai/gemma-3-270m"
     assert set(settings["models"]["steps"].values()) <= {"openai/gemma-3-270m"}
+
+
+def test_ctrl_c_during_check_says_the_project_is_complete(
+    tmp_path: Path, answers: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    import advisor.commands.new as new_mod
+
+    def interrupted(project: Path, *, echo: Any) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(new_mod, "check_project", interrupted)
+    res = run_cli(["new", str(tmp_path / "p"), "--answers", str(answers), "--check"], capsys)
+    assert res.code == 130
+    assert "is complete; only the check stopped" in res.err
+    assert "nothing was written" not in res.err
+    assert (tmp_path / "p" / "chainy" / "workflow.py").is_file()

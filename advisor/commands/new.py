@@ -15,7 +15,7 @@ import typer
 import yaml
 
 from ..data_flags import parse_data
-from ..errors import UserError
+from ..errors import Interrupted, UserError
 from ..project_check import check_project
 from ..recommendation import Recommendation
 from ..render import ProjectSpec, copier_data, render_data
@@ -67,7 +67,13 @@ def new_command(
     typer.echo(created(made))
     typer.echo(answers_used(rec, made.path / ANSWERS_FILE))
     if check:
-        typer.echo(check_project(made.path, echo=typer.echo))
+        try:
+            typer.echo(check_project(made.path, echo=typer.echo))
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted during --check: {_shown(made.path)}/ is complete; only the check "
+                "stopped"
+            ) from None
     typer.echo(next_steps(made))
 
 
