@@ -73,12 +73,15 @@ def _cost_line(rec: Recommendation, usd: float | None) -> str:
     calls = rec.calls_per_request
     text = (
         f"[bold]cost[/]: {_n_calls(calls.expected)} per request ({calls.worst} at most, "
-        f"{calls.critical_path:g} one after another), [bold]{dollars(usd)}[/] a request"
+        f"{calls.critical_path:g} one after another), "
     )
-    if usd is not None:
-        volume = rec.settings().volume_per_day
-        text += f"; about {money(usd * volume * DAYS_PER_MONTH)} a month at {volume:,} a day"
-    return text
+    if usd is None:
+        return text + "no price known for a model (give one under `prices` in settings.json)"
+    volume = rec.settings().volume_per_day
+    return (
+        text + f"[bold]{dollars(usd)}[/] a request; about "
+        f"{money(usd * volume * DAYS_PER_MONTH)} a month at {volume:,} a day"
+    )
 
 
 def _n_calls(n: float) -> str:
