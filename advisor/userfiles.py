@@ -79,10 +79,10 @@ def read_text(path: Path, *, what: str, fix: str) -> str:
     if len(data) > MAX_BYTES:  # grew since fstat
         raise UserError(f"{path} is over the {_size()} limit for a {what}; {fix}")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a BOM (Windows editors) is not content
     except UnicodeDecodeError as err:
         raise UserError(
-            f"{path} is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start}); "
+            f"{path} is not UTF-8 text (byte 0x{err.object[err.start]:02x}); "
             f"save the {what} as UTF-8 text"
         ) from None
 

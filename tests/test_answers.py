@@ -119,3 +119,10 @@ def test_errors_never_print_an_expanded_value() -> None:
     with pytest.raises(UserError) as err:
         parse_answers({"name": huge})
     assert len(str(err.value)) < 200
+
+
+@pytest.mark.parametrize(("name", "text"), [("a.json", '{"name": "bom"}'), ("a.yaml", "name: bom")])
+def test_a_byte_order_mark_is_not_content(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert load_answers(path).name == "bom"
