@@ -266,3 +266,12 @@ def test_estimate_of_a_project_with_an_unreadable_settings_file(kind: str, tmp_p
         settings.write_text('{"name": "x"}' + " " * (2 << 20), encoding="utf-8")
     proc = run_wfadvise(["estimate", "proj"], tmp_path, timeout=60)
     assert_refused(proc, "settings.json", "regular file" if kind == "fifo" else "bytes")
+
+
+def test_estimate_plot_onto_a_folder_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "answers.yaml").write_text("name: x\n", encoding="utf-8")
+    (tmp_path / "charts").mkdir()
+    args = ["estimate", "--answers", "answers.yaml", "--plot", "charts"]
+    assert_refused(run_wfadvise(args, tmp_path, timeout=60), "is a folder", "charts/cost.svg")
+    assert list((tmp_path / "charts").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers.yaml", "charts"]

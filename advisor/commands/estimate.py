@@ -119,11 +119,21 @@ def write_atomically(path: Path, text: str) -> None:
     """Write a file whole or not at all."""
     if not path.parent.is_dir():
         raise UserError(f"--plot {path}: folder {path.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise UserError(f"--plot {path} is a folder; name a file, e.g. {path / 'cost.svg'}")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UserError(f"--plot {path}: cannot write in {path.parent} ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         Path(tmp).replace(path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UserError(
+            f"--plot {path}: cannot write it ({exc.strerror}); pick another path"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
