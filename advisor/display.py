@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.tree import Tree
 
 from runtime.catalog import PATTERNS, ladder
-from runtime.chart import money
 from runtime.estimate import DAYS_PER_MONTH
+from runtime.estimate.chart import money
 from runtime.plan import Node
 
 from .costs import alternatives, usd_by_pattern

@@ -9,9 +9,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from runtime.chart import money, text_chart
 from runtime.estimate import Estimate
-from runtime.estimate_report import number, series
+from runtime.estimate.chart import money, text_chart
+from runtime.estimate.report import number, series
 
 
 def show_estimate(

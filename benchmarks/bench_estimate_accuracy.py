@@ -32,11 +32,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from advisor.answers import load_answers
 from advisor.diagnose import diagnose
 from runtime import Limits, PriceBook, RetryPolicy, Run, SimulatedModel
-from runtime.calibrate import calibrate
 from runtime.combinators.execute import execute
 from runtime.completion import CallRequest
 from runtime.errors import WorkflowError
-from runtime.estimate import estimate_settings
+from runtime.estimate import calibrate, estimate_settings
 from runtime.settings import LimitSettings, PriceOverride, Settings
 from tests.estimate_flows import build_flow
 from tests.stub_server import Scripted, StubServer, completion_body

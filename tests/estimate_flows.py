@@ -23,7 +23,7 @@ from runtime import (
 )
 from runtime.catalog import step_kinds
 from runtime.combinators.base import Step
-from runtime.estimate import STRUCTURED_KINDS
+from runtime.estimate.figures import STRUCTURED_KINDS
 from runtime.plan import Node
 
 TOOL_RESULT = "result " * 40  # a tool reply of a known, bounded size

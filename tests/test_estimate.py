@@ -8,7 +8,7 @@ import pytest
 
 from runtime.budget import PROMPT_MARGIN
 from runtime.calls import count_calls
-from runtime.estimate import estimate_settings
+from runtime.estimate import contract_dict, estimate_settings, render_text
 from runtime.plan import Node
 from runtime.settings import Settings
 
@@ -175,7 +175,7 @@ def test_expected_calls_agree_with_the_catalog_counts() -> None:
 def test_contract_fields() -> None:
     plan = Node(pattern="prompt-chaining", name="c", children=[leaf("a"), leaf("b")])
     s = settings(plan, volume_per_day=1000)
-    data = estimate_settings(s, {}).to_contract()
+    data = contract_dict(estimate_settings(s, {}))
     req = data["per_request"]
     for key in (
         "expected_calls",
@@ -200,7 +200,7 @@ def test_contract_fields() -> None:
 
 def test_plain_text_report_names_steps_and_monthly_cost() -> None:
     plan = Node(pattern="prompt-chaining", name="c", children=[leaf("draft"), leaf("polish")])
-    text = estimate_settings(settings(plan), {}).render_text()
+    text = render_text(estimate_settings(settings(plan), {}))
     assert "draft" in text and "polish" in text and "/month" in text and "assumptions" in text
 
 

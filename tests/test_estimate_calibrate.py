@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from runtime import Limits, PriceBook, RetryPolicy, Run, SimulatedModel
-from runtime.calibrate import TraceError, calibrate, read_runs
 from runtime.combinators.execute import execute
-from runtime.estimate import estimate_settings
+from runtime.estimate import TraceError, calibrate, estimate_settings, read_runs
 from tests.estimate_flows import build_flow
 from tests.test_estimate_bound import EXAMPLES, PROMPT, project
 

@@ -78,7 +78,7 @@ print(json.dumps(sorted(sys.modules)))
         "runtime.combinators.refine",
         "runtime.combinators.route",
         "runtime.estimate",
-        "runtime.calibrate",
+        "runtime.estimate.calibrate",
         "litellm",
         "openai",
         "rich",

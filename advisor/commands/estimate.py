@@ -11,11 +11,16 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from runtime.calibrate import TraceError
-from runtime.chart import svg_chart
 from runtime.errors import SettingsError
-from runtime.estimate import Estimate, UnknownModelPrice, estimate_project
-from runtime.estimate_report import series
+from runtime.estimate import (
+    Estimate,
+    TraceError,
+    UnknownModelPrice,
+    contract_dict,
+    estimate_project,
+)
+from runtime.estimate.chart import svg_chart
+from runtime.estimate.report import series
 from runtime.settings import Settings
 
 from ..errors import UserError
@@ -38,7 +43,7 @@ def estimate_command(
     if plot is not None:
         write_atomically(plot, svg_chart(series(est), est.volume_per_day, title=_title(est)))
     if as_json:
-        typer.echo(json.dumps(est.to_contract(), indent=2))
+        typer.echo(json.dumps(contract_dict(est), indent=2))
         return
     from ..estimate_view import show_estimate
 

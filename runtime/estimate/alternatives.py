@@ -9,15 +9,12 @@ holds a published multiplier (an agent is ~4x the tokens of a chat), the note sa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
-from . import catalog
-from .plan import Node, PatternId
-from .prices import PriceBook
-from .settings import Settings
-
-if TYPE_CHECKING:
-    from .estimate import Alternative, Estimate
+from .. import catalog
+from ..plan import Node, PatternId
+from ..settings import Settings
+from .engine import plan_figures
+from .figures import Alternative, Estimate
 
 
 def canonical(pattern: PatternId, width: int) -> Node:
@@ -65,11 +62,9 @@ def neighbours(pattern: str) -> list[PatternId]:
 
 
 def alternatives(
-    settings: Settings, prompts: Mapping[str, str], book: PriceBook, size: int, est: Estimate
+    settings: Settings, prompts: Mapping[str, str], size: int, est: Estimate
 ) -> list[Alternative]:
     """Expected cost per request and per month of each neighbouring pattern."""
-    from .estimate import Alternative, estimate_settings
-
     # As wide as the work one request does now: a routed desk of 3-step chains is 4 calls.
     width = max(2, round(est.logical_calls))
     median = _median_prompt(prompts)
@@ -85,12 +80,8 @@ def alternatives(
             }
         )
         alt_prompts = {s: median for s in plan.all_steps()}
-        figures = estimate_settings(
-            alt_settings,
-            alt_prompts,
-            volume=est.volume_per_day,
-            input_tokens=size,
-            with_alternatives=False,
+        figures = plan_figures(
+            alt_settings, alt_prompts, volume=est.volume_per_day, input_tokens=size
         )
         out.append(
             Alternative(

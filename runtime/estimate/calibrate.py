@@ -12,11 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .costmodel import Measured
-from .errors import InputError
-
-
-class TraceError(InputError):
-    """A trace file that cannot be read or holds no model calls."""
+from .errors import TraceError
 
 
 @dataclass

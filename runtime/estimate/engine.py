@@ -1,214 +1,45 @@
-"""Cost, token and latency projections for a workflow, expected and worst, calibrated by traces.
-
-`wfadvise estimate` and a generated project's own `python -m PKG estimate` both call
-`estimate_project`; nothing here imports litellm (prices are read as data).
-"""
+"""The figures of one plan: per-step facts, one request's walk (tuned by traces), the run's
+limits applied to the worst case, and the assumptions in words. Alternatives are added by
+`project.py`; nothing here imports litellm (prices are read as data)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
-from . import catalog
-from .calibrate import Calibration, TraceError, calibrate
+from .. import catalog
+from ..models import DEFAULT_MAX_TOKENS
+from ..plan import Node
+from ..prices import PriceBook, map_entry
+from ..settings import Settings
+from ..tokens import approx_count
+from .calibrate import Calibration
 from .costmodel import Context, Cost, Size, StepFacts, Tally
 from .costwalk import walk
-from .errors import UnknownPriceError, WorkflowError
-from .models import DEFAULT_MAX_TOKENS
-from .plan import Node
-from .prices import Price, PriceBook, map_entry
-from .prompt_files import prompt_files
-from .settings import Settings
-from .tokens import approx_count
-
-DAYS_PER_MONTH = 30
-"""Monthly figures are 30 days of the daily volume."""
-LATENCY_BASE_S = 0.6
-"""Assumed seconds before the first token of a reply (network plus queueing)."""
-TOKENS_PER_S = 75.0
-"""Assumed output tokens per second."""
-REASONING_FACTOR = 4.0
-"""Assumed hidden reasoning tokens per visible output token, for models that reason."""
-SCHEMA_TOKENS = 300
-"""Assumed prompt tokens a response schema adds to a structured call (providers bill it)."""
-STRUCTURED_KINDS = frozenset({"classify", "evaluate", "plan"})
-"""Step kinds whose output is a validated pydantic object (and so may be repaired): the
-generated workflow gives a response model to the router's label, the planner's plan and the
-evaluator's verdict (templates' schemas.py); a step given one by hand needs adding here."""
-TOOL_SCHEMA_TOKENS = 120
-"""Assumed prompt tokens per tool schema sent with every agent turn."""
-DEFAULT_PROMPT_TOKENS = 150
-"""Assumed tokens of a step's own prompt when there is no prompt file (answers mode)."""
+from .errors import TraceError, UnknownModelPrice
+from .figures import (
+    DEFAULT_PROMPT_TOKENS,
+    LATENCY_BASE_S,
+    REASONING_FACTOR,
+    SCHEMA_TOKENS,
+    STRUCTURED_KINDS,
+    TOKENS_PER_S,
+    TOOL_SCHEMA_TOKENS,
+    Estimate,
+    StepFigures,
+)
 
 
-class UnknownModelPrice(UnknownPriceError):
-    """A step's model has no known price, so nothing can be projected in dollars."""
-
-    def __init__(self, model: str, step: str) -> None:
-        WorkflowError.__init__(
-            self,
-            f"no price known for model {model!r} (step {step!r}); give one in settings.json: "
-            f'"prices": {{"{model}": {{"input_per_mtok": ..., "output_per_mtok": ...}}}}',
-        )
-        self.model = model
-        """The model string without a price."""
-        self.step = step
-        """The first step that uses it."""
-
-
-@dataclass(frozen=True)
-class StepFigures:
-    """One step's share of a request."""
-
-    step: str
-    """Step name."""
-    model: str
-    """Model it calls."""
-    kind: str
-    """Catalog step kind (classify, generate, ...)."""
-    calls: float
-    """Expected calls per request."""
-    worst_calls: float
-    """Most attempts per request, repairs and retries included."""
-    tokens: float
-    """Expected prompt plus completion tokens per request."""
-    worst_tokens: float
-    """Most tokens per request through this step."""
-    usd: float
-    """Expected dollars per request."""
-    worst_usd: float
-    """Most dollars per request through this step."""
-    measured: bool = False
-    """Whether traces replaced the assumed sizes for this step."""
-
-
-@dataclass(frozen=True)
-class Alternative:
-    """The same task on another rung of the ladder."""
-
-    pattern: str
-    """Pattern id."""
-    rung: int
-    """Its ladder rung."""
-    expected_usd: float
-    """Expected dollars per request."""
-    monthly_usd: float
-    """Expected dollars per month at the volume."""
-    note: str = ""
-    """How the figure was made (a catalog multiplier where one is published)."""
-
-
-@dataclass
-class Estimate:
-    """Everything `estimate` reports; `to_contract()` is the JSON of CONTRACTS §5."""
-
-    pattern: str
-    """The estimated workflow's pattern."""
-    prices: dict[str, Price]
-    """Price per model used."""
-    steps: list[StepFigures]
-    """Per step, in plan order."""
-    total: Tally
-    """Per request: expected and worst (worst already capped by the run's limits)."""
-    logical_calls: float
-    """Expected model calls, no repairs or retries."""
-    logical_worst: float
-    """Most model calls the caps allow, no repairs or retries."""
-    critical_path_calls: float
-    """Expected calls a request waits for one after another."""
-    latency_s: float
-    """Expected seconds per request (critical path x per-call latency)."""
-    volume_per_day: int
-    """Requests per day."""
-    input_tokens: int
-    """Assumed input size in tokens."""
-    alternatives: list[Alternative] = field(default_factory=list)
-    """Neighbouring rungs and the agent loop."""
-    capped_by: list[str] = field(default_factory=list)
-    """Run limits that cap the worst case (e.g. "max_usd=0.05")."""
-    unbounded: list[str] = field(default_factory=list)
-    """Why a worst figure has no bound from the caps (then it is None unless a limit caps it)."""
-    assumptions: list[str] = field(default_factory=list)
-    """What the figures assume, in words."""
-    calibration: Calibration | None = None
-    """What traces taught, if any were given."""
-
-    @property
-    def daily_usd(self) -> float:
-        """Expected dollars per day."""
-        return self.total.usd_exp * self.volume_per_day
-
-    @property
-    def monthly_usd(self) -> float:
-        """Expected dollars per month."""
-        return self.daily_usd * DAYS_PER_MONTH
-
-    def worst(self, what: str) -> float | None:
-        """A worst figure (`calls`, `tokens`, `usd`), None when nothing bounds it."""
-        value = {
-            "calls": self.total.calls_worst,
-            "tokens": self.total.tokens_worst,
-            "usd": self.total.usd_worst,
-        }[what]
-        return value if math.isfinite(value) else None
-
-    def to_contract(self) -> dict[str, Any]:
-        """The `--json` output (CONTRACTS §5, plus extra fields)."""
-        from .estimate_report import contract_dict
-
-        return contract_dict(self)
-
-    def render_text(self, *, width: int = 80) -> str:
-        """A plain-text report (no rich needed; generated projects print this)."""
-        from .estimate_report import render_text
-
-        return render_text(self, width=width)
-
-
-def estimate_project(
-    settings: Settings,
-    prompts_dir: Path | None,
-    volume: int | None = None,
-    input_tokens: int | None = None,
-    traces: Sequence[Path] = (),
-) -> Estimate:
-    """The estimate of a generated project from its settings, prompt files and traces."""
-    return estimate_settings(
-        settings,
-        read_prompts(prompts_dir, settings.plan),
-        volume=volume,
-        input_tokens=input_tokens,
-        calibration=calibrate(traces) if traces else None,
-    )
-
-
-def read_prompts(prompts_dir: Path | None, plan: Node) -> dict[str, str]:
-    """Each step's prompt text from `PROMPTS/SLUG.md` (or a project's older `STEP.md`)."""
-    if prompts_dir is None:
-        return {}
-    found: dict[str, str] = {}
-    for step, file in prompt_files(plan.all_steps()).items():
-        older = [] if {"/", "\\"} & set(step) or step.startswith(".") else [f"{step}.md"]
-        for path in [prompts_dir / name for name in (file, *older)]:
-            if path.is_file():
-                found[step] = path.read_text(encoding="utf-8")
-                break
-    return found
-
-
-def estimate_settings(
+def plan_figures(
     settings: Settings,
     prompts: Mapping[str, str],
     *,
     volume: int | None = None,
     input_tokens: int | None = None,
     calibration: Calibration | None = None,
-    with_alternatives: bool = True,
 ) -> Estimate:
-    """The estimate for settings plus prompt texts (keyed by step name)."""
+    """The estimate for settings plus prompt texts (keyed by step name), no alternatives."""
     size = input_tokens if input_tokens is not None else settings.input_tokens
     book = PriceBook(settings.prices)
     facts = step_facts(settings, prompts, book)
@@ -234,8 +65,6 @@ def estimate_settings(
     )
     _cap_worst(est, settings)
     est.assumptions = assumptions(settings, facts, calibration, size)
-    if with_alternatives:
-        est.alternatives = alternatives(settings, prompts, book, size, est)
     return est
 
 
@@ -459,12 +288,3 @@ def assumptions(
             "per run (loop lengths, route shares) and latency replace the assumptions"
         )
     return out
-
-
-def alternatives(
-    settings: Settings, prompts: Mapping[str, str], book: PriceBook, size: int, est: Estimate
-) -> list[Alternative]:
-    """Neighbouring rungs and the agent loop, each as a canonical plan of the same width."""
-    from .estimate_alternatives import alternatives as alts
-
-    return alts(settings, prompts, book, size, est)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ..plan import Node
 from .costmodel import (
     MESSAGE_TOKENS,
     Context,
@@ -27,7 +28,7 @@ from .costmodel import (
     split,
     then,
 )
-from .plan import Node
+from .errors import MissingParam
 
 SECTION_HEADER_TOKENS = 8
 """`## name` and blank lines around each branch's output in a merge prompt."""
@@ -39,10 +40,6 @@ MIN_TOOL_CALL_TOKENS = 8
 """Fewest completion tokens one tool call can take (a name and empty arguments)."""
 TOOL_CALL_OVERHEAD = 40
 """Tokens a tool call adds when re-sent (id, type, JSON quoting) plus its result message."""
-
-
-class Unbounded(ValueError):
-    """A worst case that the caps alone cannot bound (only the run's own limits can)."""
 
 
 def walk(ctx: Context, node: Node, inp: Size) -> Flow:
@@ -194,5 +191,5 @@ def _tool_result_tokens(ctx: Context, node: Node) -> Size:
 def _int_param(node: Node, key: str) -> int:
     value = node.params.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"node {node.name!r} ({node.pattern}) has no integer {key}")
+        raise MissingParam(f"node {node.name!r} ({node.pattern}) has no integer {key}")
     return value

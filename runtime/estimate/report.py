@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .chart import Series, money, text_chart
-
-if TYPE_CHECKING:
-    from .estimate import Estimate
+from .figures import Estimate
 
 
 def number(x: float, digits: int = 2) -> float | int:

@@ -1,0 +1,127 @@
+"""What an estimate reports: per-step figures, alternatives, the Estimate, and the assumptions
+(latency, reasoning, schema sizes) every figure is made with."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..prices import Price
+from .calibrate import Calibration
+from .costmodel import Tally
+
+DAYS_PER_MONTH = 30
+"""Monthly figures are 30 days of the daily volume."""
+LATENCY_BASE_S = 0.6
+"""Assumed seconds before the first token of a reply (network plus queueing)."""
+TOKENS_PER_S = 75.0
+"""Assumed output tokens per second."""
+REASONING_FACTOR = 4.0
+"""Assumed hidden reasoning tokens per visible output token, for models that reason."""
+SCHEMA_TOKENS = 300
+"""Assumed prompt tokens a response schema adds to a structured call (providers bill it)."""
+STRUCTURED_KINDS = frozenset({"classify", "evaluate", "plan"})
+"""Step kinds whose output is a validated pydantic object (and so may be repaired): the
+generated workflow gives a response model to the router's label, the planner's plan and the
+evaluator's verdict (templates' schemas.py); a step given one by hand needs adding here."""
+TOOL_SCHEMA_TOKENS = 120
+"""Assumed prompt tokens per tool schema sent with every agent turn."""
+DEFAULT_PROMPT_TOKENS = 150
+"""Assumed tokens of a step's own prompt when there is no prompt file (answers mode)."""
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    """One step's share of a request."""
+
+    step: str
+    """Step name."""
+    model: str
+    """Model it calls."""
+    kind: str
+    """Catalog step kind (classify, generate, ...)."""
+    calls: float
+    """Expected calls per request."""
+    worst_calls: float
+    """Most attempts per request, repairs and retries included."""
+    tokens: float
+    """Expected prompt plus completion tokens per request."""
+    worst_tokens: float
+    """Most tokens per request through this step."""
+    usd: float
+    """Expected dollars per request."""
+    worst_usd: float
+    """Most dollars per request through this step."""
+    measured: bool = False
+    """Whether traces replaced the assumed sizes for this step."""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The same task on another rung of the ladder."""
+
+    pattern: str
+    """Pattern id."""
+    rung: int
+    """Its ladder rung."""
+    expected_usd: float
+    """Expected dollars per request."""
+    monthly_usd: float
+    """Expected dollars per month at the volume."""
+    note: str = ""
+    """How the figure was made (a catalog multiplier where one is published)."""
+
+
+@dataclass
+class Estimate:
+    """Everything `estimate` reports; `to_contract()` is the JSON of CONTRACTS §5."""
+
+    pattern: str
+    """The estimated workflow's pattern."""
+    prices: dict[str, Price]
+    """Price per model used."""
+    steps: list[StepFigures]
+    """Per step, in plan order."""
+    total: Tally
+    """Per request: expected and worst (worst already capped by the run's limits)."""
+    logical_calls: float
+    """Expected model calls, no repairs or retries."""
+    logical_worst: float
+    """Most model calls the caps allow, no repairs or retries."""
+    critical_path_calls: float
+    """Expected calls a request waits for one after another."""
+    latency_s: float
+    """Expected seconds per request (critical path x per-call latency)."""
+    volume_per_day: int
+    """Requests per day."""
+    input_tokens: int
+    """Assumed input size in tokens."""
+    alternatives: list[Alternative] = field(default_factory=list)
+    """Neighbouring rungs and the agent loop."""
+    capped_by: list[str] = field(default_factory=list)
+    """Run limits that cap the worst case (e.g. "max_usd=0.05")."""
+    unbounded: list[str] = field(default_factory=list)
+    """Why a worst figure has no bound from the caps (then it is None unless a limit caps it)."""
+    assumptions: list[str] = field(default_factory=list)
+    """What the figures assume, in words."""
+    calibration: Calibration | None = None
+    """What traces taught, if any were given."""
+
+    @property
+    def daily_usd(self) -> float:
+        """Expected dollars per day."""
+        return self.total.usd_exp * self.volume_per_day
+
+    @property
+    def monthly_usd(self) -> float:
+        """Expected dollars per month."""
+        return self.daily_usd * DAYS_PER_MONTH
+
+    def worst(self, what: str) -> float | None:
+        """A worst figure (`calls`, `tokens`, `usd`), None when nothing bounds it."""
+        value = {
+            "calls": self.total.calls_worst,
+            "tokens": self.total.tokens_worst,
+            "usd": self.total.usd_worst,
+        }[what]
+        return value if math.isfinite(value) else None
