@@ -14,11 +14,23 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from runtime.plan import PatternId
 
 from .errors import UserError
+from .task_model import (
+    Difficulty,
+    Named,
+    ParallelStage,
+    StepEntry,
+    StepSpec,
+    as_named,
+    as_spec,
+    flat_specs,
+)
+from .task_rules import coerce_steps, contradiction
 from .userfiles import ANSWERS_NODES, brief, clip, parse, read_text
 
 Flow = Literal["known", "depends-on-input", "unknown"]
@@ -45,8 +57,8 @@ class Answers(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
-    schema_version: Literal[1] = Field(default=1, alias="schema")
-    """Format version of the answers file."""
+    schema_version: Literal[1, 2] = Field(default=1, alias="schema")
+    """Format version of the answers file (2 allows step mappings, stages, roles, tiers...)."""
     name: str = Field(max_length=MAX_NAME_CHARS)
     """Project name; the package name is derived from it."""
     task: str = Field(default="", max_length=MAX_TEXT_CHARS)
@@ -54,11 +66,13 @@ class Answers(BaseModel):
     flow: Flow = "known"
     """Can a person draw the process flow before the system runs? known / depends-on-input /
     unknown."""
-    steps: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    """Ordered steps when the flow is known; one step is a single call."""
-    categories: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    steps: list[StepEntry] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    """Ordered steps when the flow is known: names, step mappings or parallel stages."""
+    categories: list[str] | dict[str, list[str | StepSpec]] = Field(
+        default_factory=list, max_length=MAX_ENTRIES
+    )
     """Input kinds needing different handling (>= 2: routing; worker types when the flow
-    depends on the input)."""
+    depends on the input); a mapping gives each kind its own pipeline."""
     independent_subtasks: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Subtasks that need none of each other's results (>= 2: parallel sectioning)."""
     merge: Literal["model", "code"] = "model"
@@ -69,12 +83,30 @@ class Answers(BaseModel):
     """The model is sometimes right, sometimes wrong on the same input (voting only helps then)."""
     mixed_difficulty: bool = False
     """Many easy inputs and some hard ones, and cost matters: route by difficulty."""
+    difficulty: Difficulty | None = None
+    """Two tiers with a model each, decided by one classify call (v2 form of mixed_difficulty)."""
+    guardrails: list[str | Named] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    """Checks that run beside the `guard` step and can veto its output."""
+    guard: str | None = Field(default=None, max_length=MAX_ENTRY_CHARS)
+    """The step the guardrails run beside (default: the first step)."""
+    vote: str | None = Field(default=None, max_length=MAX_ENTRY_CHARS)
+    """The step that is voted on (default: the only step, else the classify step)."""
     refinement: bool = False
     """Output improves through critique and revision."""
-    criteria: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
-    """What an evaluator checks; refinement needs at least one."""
+    refine: str | None = Field(default=None, max_length=MAX_ENTRY_CHARS)
+    """The step the evaluator loop wraps (default: the last generate step)."""
+    criteria: list[str | Named] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    """What an evaluator checks, by a model (default) or by code; refinement needs one."""
     tools: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Tools the system may call."""
+    approval: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    """Tools that need a person's yes before they run."""
+    dependencies: bool = False
+    """Planned subtasks may need each other's results (not yet wired: issue 15)."""
+    conversation: bool = False
+    """Multi-turn: keep session state between turns (not yet wired: issue 15)."""
+    summarize_after: int | None = Field(default=None, ge=1, le=10_000)
+    """Fold older turns into a summary after N turns (not yet wired: issue 15)."""
     volume_per_day: int | None = Field(default=None, ge=0, le=MAX_VOLUME)
     """Requests per day, for projections."""
     latency_sensitive: bool = False
@@ -99,27 +131,105 @@ class Answers(BaseModel):
             )
         return value
 
-    @field_validator("steps", "categories", "independent_subtasks", "criteria", "tools")
+    @property
+    def step_specs(self) -> list[StepSpec]:
+        """Every top-level step as a step mapping, parallel stages opened up."""
+        return flat_specs(self.steps)
+
+    @property
+    def step_names(self) -> list[str]:
+        """Every top-level step's name, in order."""
+        return [s.name for s in self.step_specs]
+
+    @property
+    def category_names(self) -> list[str]:
+        """The kinds of input, whether listed or mapped to pipelines."""
+        return list(self.categories)
+
+    @property
+    def category_pipelines(self) -> dict[str, list[StepSpec]]:
+        """Each category's own pipeline (empty when categories is a plain list)."""
+        if isinstance(self.categories, list):
+            return {}
+        return {k: [as_spec(e) for e in v] for k, v in self.categories.items()}
+
+    @property
+    def criteria_specs(self) -> list[Named]:
+        """Every criterion with how it is checked."""
+        return [as_named(c) for c in self.criteria]
+
+    @property
+    def criteria_names(self) -> list[str]:
+        """Every criterion in the user's words."""
+        return [c.name for c in self.criteria_specs]
+
+    @property
+    def guardrail_specs(self) -> list[Named]:
+        """Every guardrail with how it is checked."""
+        return [as_named(g) for g in self.guardrails]
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps_ok(cls, values: Any) -> Any:
+        if not isinstance(values, list):
+            return values
+        entries = coerce_steps(values, where="steps")
+        _check_names([s.name for s in flat_specs(entries)], MAX_ENTRY_CHARS)
+        return entries
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _categories_ok(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            _check_names([str(k) for k in values], MAX_ENTRY_CHARS)
+            out: dict[str, list[str | StepSpec]] = {}
+            for key, pipeline in values.items():
+                where = f"categories.{clip(str(key), 30)}"
+                if not isinstance(pipeline, list) or not pipeline:
+                    raise ValueError(
+                        f"{where}: give the category's steps as a list, e.g. "
+                        f"`{clip(str(key), 30)}: [lookup, draft_reply]`"
+                    )
+                entries = coerce_steps(pipeline, where=where, stages=False)
+                specs = [e for e in entries if not isinstance(e, ParallelStage)]
+                _check_names([as_spec(e).name for e in specs], MAX_ENTRY_CHARS)
+                out[str(key).strip()] = specs
+            return out
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            return _check_names(values, MAX_ENTRY_CHARS)
+        return values
+
+    @field_validator("criteria", "guardrails", mode="before")
+    @classmethod
+    def _named_ok(cls, values: Any, info: ValidationInfo) -> Any:
+        if not isinstance(values, list):
+            return values
+        limit = MAX_TEXT_CHARS if info.field_name == "criteria" else MAX_ENTRY_CHARS
+        names = [
+            v if isinstance(v, str) else v.get("name") if isinstance(v, dict) else None
+            for v in values
+        ]
+        _check_names([n for n in names if isinstance(n, str)], limit)
+        return [v.strip() if isinstance(v, str) else v for v in values]
+
+    @field_validator("independent_subtasks", "tools", "approval")
     @classmethod
     def _names_ok(cls, values: list[str], info: ValidationInfo) -> list[str]:
-        cleaned = [v.strip() for v in values]
-        if any(not v for v in cleaned):
-            raise ValueError("entries must not be empty")
-        limit = MAX_TEXT_CHARS if info.field_name == "criteria" else MAX_ENTRY_CHARS
-        for v in cleaned:
-            if len(v) > limit:
-                raise ValueError(
-                    f"{brief(v, 24)} has {len(v):,} characters; keep each entry to {limit} "
-                    "at most (say more in `task`)"
-                    if limit == MAX_ENTRY_CHARS
-                    else f"{brief(v, 24)} has {len(v):,} characters; keep each to {limit:,}"
-                )
-        seen: set[str] = set()
-        for v in cleaned:
-            if v.lower() in seen:
-                raise ValueError(f"{brief(v)} appears twice; entries must be unique")
-            seen.add(v.lower())
-        return cleaned
+        return _check_names(values, MAX_ENTRY_CHARS)
+
+    @field_validator("guard", "vote", "refine")
+    @classmethod
+    def _one_name_ok(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("give a step name, or leave it out")
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Answers:
+        problem = contradiction(self)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     @field_validator("api_base")
     @classmethod
@@ -139,6 +249,27 @@ class Answers(BaseModel):
             if not model.strip():
                 raise ValueError(f"{key}: give a litellm model string, e.g. openai/gpt-4o-mini")
         return {k.strip(): m.strip() for k, m in values.items()}
+
+
+def _check_names(values: list[str], limit: int) -> list[str]:
+    """Entries stripped, each non-empty, within `limit` characters and unique (any case)."""
+    cleaned = [v.strip() for v in values]
+    if any(not v for v in cleaned):
+        raise ValueError("entries must not be empty")
+    for v in cleaned:
+        if len(v) > limit:
+            raise ValueError(
+                f"{brief(v, 24)} has {len(v):,} characters; keep each entry to {limit} "
+                "at most (say more in `task`)"
+                if limit == MAX_ENTRY_CHARS
+                else f"{brief(v, 24)} has {len(v):,} characters; keep each to {limit:,}"
+            )
+    seen: set[str] = set()
+    for v in cleaned:
+        if v.lower() in seen:
+            raise ValueError(f"{brief(v)} appears twice; entries must be unique")
+        seen.add(v.lower())
+    return cleaned
 
 
 FIELDS: tuple[str, ...] = tuple((info.alias or name) for name, info in Answers.model_fields.items())
@@ -204,6 +335,8 @@ def _first_error(err: ValidationError) -> str:
         return f"`{loc}`: too many entries; list at most {ctx.get('max_length')}"
     if kind in _NUMBER_ERRORS and loc in _NUMBER_HINT:
         return f"`{loc}`: {_NUMBER_ERRORS[kind]} (got {got}); {_NUMBER_HINT[loc]}"
+    if kind == "value_error" and loc == "answers":  # a contradiction between answers
+        return str(first["msg"]).removeprefix("Value error, ")
     if kind == "value_error":  # our validators name the entry themselves
         return f"`{loc}`: {str(first['msg']).removeprefix('Value error, ')}"
     return f"`{loc}`: {first['msg']} (got {got})"

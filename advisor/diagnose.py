@@ -93,11 +93,11 @@ def _known_flow(answers: Answers) -> _Built:
     if answers.needs_confidence:
         _vote(answers, built)
     _refine(answers, built)
-    if len(answers.categories) >= 2:
+    if len(answers.category_names) >= 2:
         _route_by_category(answers, built)
-    elif answers.categories:
+    elif answers.category_names:
         built.warnings.append(
-            f"One kind of input ({answers.categories[0]}) needs no routing; "
+            f"One kind of input ({answers.category_names[0]}) needs no routing; "
             "list at least two kinds of input, or none."
         )
     return built
@@ -106,7 +106,7 @@ def _known_flow(answers: Answers) -> _Built:
 def _body(answers: Answers) -> Node:
     """Steps in order; independent subtasks side by side in the place of the first of them."""
     subtasks = answers.independent_subtasks
-    links = [_call(step) for step in answers.steps if step not in subtasks]
+    links = [_call(step) for step in answers.step_names if step not in subtasks]
     if len(subtasks) >= 2:
         section = Node(
             pattern="parallel-sectioning",
@@ -118,9 +118,9 @@ def _body(answers: Answers) -> Node:
                 "concurrency": _concurrency(answers),
             },
         )
-        shared = [s for s in answers.steps if s in subtasks]
-        at = answers.steps.index(shared[0]) if shared else len(answers.steps)
-        links.insert(len([s for s in answers.steps[:at] if s not in subtasks]), section)
+        shared = [s for s in answers.step_names if s in subtasks]
+        at = answers.step_names.index(shared[0]) if shared else len(answers.step_names)
+        links.insert(len([s for s in answers.step_names[:at] if s not in subtasks]), section)
     elif subtasks:
         links.append(_call(subtasks[0]))
     if not links:
@@ -137,7 +137,7 @@ def _concurrency(answers: Answers) -> int:
 
 
 def _explain_body(answers: Answers, built: _Built) -> None:
-    steps, subtasks = answers.steps, answers.independent_subtasks
+    steps, subtasks = answers.step_names, answers.independent_subtasks
     chain_steps = [s for s in steps if s not in subtasks]
     if len(chain_steps) + (1 if len(subtasks) >= 2 else len(subtasks)) >= 2:
         built.reasons.append(
@@ -180,13 +180,13 @@ def _vote(answers: Answers, built: _Built) -> None:
 
 
 def _refine(answers: Answers, built: _Built, *, inside: str = "the output") -> None:
-    if not (answers.refinement and answers.criteria):
+    if not (answers.refinement and answers.criteria_names):
         built.warnings.extend(_criteria_warnings(answers))
         return
-    built.tree = _evaluator(built.tree, answers.criteria)
+    built.tree = _evaluator(built.tree, answers.criteria_names)
     built.reasons.append(
         f"The output gets better with critique and you said what to check "
-        f"({', '.join(answers.criteria)}), so an evaluator critiques {inside} and asks for "
+        f"({', '.join(answers.criteria_names)}), so an evaluator critiques {inside} and asks for "
         f"a revision, at most {DEFAULTS.max_rounds} rounds."
     )
 
@@ -206,7 +206,7 @@ def _evaluator(generator: Node, criteria: list[str]) -> Node:
 
 
 def _route_by_category(answers: Answers, built: _Built) -> None:
-    labels = answers.categories
+    labels = answers.category_names
     fallback = _fallback(labels)
     built.tree = Node(
         pattern="routing",
@@ -239,9 +239,9 @@ def _route_by_difficulty(built: _Built) -> None:
 
 
 def _orchestrator(answers: Answers) -> _Built:
-    types = answers.categories or ["worker"]
-    refine = answers.refinement and bool(answers.criteria)
-    workers = [_worker(t, answers.criteria) if refine else _call(t) for t in types]
+    types = answers.category_names or ["worker"]
+    refine = answers.refinement and bool(answers.criteria_names)
+    workers = [_worker(t, answers.criteria_names) if refine else _call(t) for t in types]
     tree = Node(
         pattern="orchestrator-workers",
         name="orchestrate",
@@ -259,14 +259,14 @@ def _orchestrator(answers: Answers) -> _Built:
         f"splits each request for workers (at most {DEFAULTS.max_workers}) and a last call "
         "combines their results."
     )
-    if answers.categories:
+    if answers.category_names:
         built.reasons.append(
             f"Your kinds of work ({', '.join(types)}) become the workers the planner can assign."
         )
     if refine:
         built.reasons.append(
             f"The output gets better with critique and you said what to check "
-            f"({', '.join(answers.criteria)}), so each worker's result is evaluated and "
+            f"({', '.join(answers.criteria_names)}), so each worker's result is evaluated and "
             f"revised, at most {DEFAULTS.max_rounds} rounds."
         )
     else:
@@ -331,15 +331,16 @@ def _ignored(answers: Answers, built: _Built, keys: tuple[str, ...], who: str) -
 
 def _criteria_warnings(answers: Answers) -> list[str]:
     """Why no evaluator was added although the answers mention refinement or criteria."""
-    if answers.refinement and not answers.criteria:
+    if answers.refinement and not answers.criteria_names:
         return [
             "No evaluator: the output gets better with critique, but nothing says what to "
             "check; name criteria (e.g. faithful, fluent) to add one."
         ]
-    if answers.criteria and not answers.refinement:
+    if answers.criteria_names and not answers.refinement:
         return [
-            f"Your criteria ({', '.join(answers.criteria)}) are not checked: you said the output "
-            "does not get better with critique; say it does (refinement) to add an evaluator."
+            f"Your criteria ({', '.join(answers.criteria_names)}) are not checked: you said the "
+            "output does not get better with critique; say it does (refinement) to add an "
+            "evaluator."
         ]
     return []
 
@@ -438,16 +439,20 @@ def _latency_check(answers: Answers, built: _Built) -> None:
 def force(answers: Answers, target: PatternId) -> Answers:
     """Answers rewritten so the diagnosis lands on `target` (for overrides and alternatives)."""
     known = {"flow": "known", "refinement": False, "needs_confidence": False}
-    steps = answers.steps
+    steps = answers.step_names
     subtasks = answers.independent_subtasks
     update: dict[str, object]
     if target == "agent-loop":
         update = {"flow": "unknown"}
     elif target == "orchestrator-workers":
-        workers = answers.categories or subtasks or steps
+        workers = answers.category_names or subtasks or steps
         update = {"flow": "depends-on-input", "refinement": False, "categories": workers}
     elif target == "evaluator-optimizer":
-        update = {"flow": "known", "refinement": True, "criteria": answers.criteria or ["quality"]}
+        update = {
+            "flow": "known",
+            "refinement": True,
+            "criteria": answers.criteria_names or ["quality"],
+        }
     elif target == "parallel-voting":
         update = {"flow": "known", "refinement": False}
         update |= {"needs_confidence": True, "errors_are_random": True}
@@ -458,7 +463,7 @@ def force(answers: Answers, target: PatternId) -> Answers:
             update |= {"independent_subtasks": branches, "steps": []}
     elif target == "routing":
         update = dict(known) | {"independent_subtasks": []}
-        update["mixed_difficulty"] = answers.mixed_difficulty or len(answers.categories) < 2
+        update["mixed_difficulty"] = answers.mixed_difficulty or len(answers.category_names) < 2
     else:
         update = dict(known) | {
             "independent_subtasks": [],
@@ -621,7 +626,7 @@ def _why_not(answers: Answers, pattern: PatternId) -> str:
             "and the risk of forgetting one"
         )
     if pattern == "evaluator-optimizer":
-        if answers.refinement and not answers.criteria:
+        if answers.refinement and not answers.criteria_names:
             return "Nothing says what an evaluator should check"
         return "The first draft is good enough: you said critique would not improve it"
     if flow != "known":

@@ -44,7 +44,7 @@ def test_json_files_load(tmp_path: Path) -> None:
         ("- name: x\n", ["expected a mapping", "got a list"]),
         ("name: [x\n", ["not valid YAML", "line"]),
         ("", ["empty"]),
-        ("schema: 2\nname: x\n", ["`schema`"]),
+        ("schema: 3\nname: x\n", ["`schema`"]),
     ],
 )
 def test_bad_files_give_one_line_naming_the_field(
