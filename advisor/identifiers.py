@@ -105,10 +105,15 @@ def distribution_name(package: str) -> str:
 
 
 def py_str(text: str) -> str:
-    """A double-quoted Python string literal for any text (non-printables escaped)."""
+    """A Python string literal for any text, quoted as `ruff format` quotes it.
+
+    Double quotes, unless the text holds more double than single quotes (fewer escapes);
+    non-printables escaped.
+    """
+    quote = "'" if text.count('"') > text.count("'") else '"'
     out: list[str] = []
     for ch in text:
-        if ch in {"\\", '"'}:
+        if ch in {"\\", quote}:
             out.append("\\" + ch)
         elif ch.isprintable():
             out.append(ch)
@@ -116,7 +121,7 @@ def py_str(text: str) -> str:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(f"\\U{ord(ch):08x}")
-    return '"' + "".join(out) + '"'
+    return quote + "".join(out) + quote
 
 
 def one_line(text: str) -> str:

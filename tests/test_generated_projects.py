@@ -6,8 +6,10 @@ venv); each project's CLI and test suite run in their own subprocesses, side by 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +64,23 @@ def test_generated_projects_run_and_pass_their_own_tests(
         text=True,
     )
     assert lint.returncode == 0, lint.stdout
+    # Code its user owns: already as `ruff format` writes it (the vendored runtime included).
+    fmt = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--check",
+            "--no-cache",
+            *map(str, tmp_path.iterdir()),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+    for project in made:
+        _check_names(project.path, project.package)
     env = _env() | {"PYTHONPATH": os.pathsep.join(str(m.path) for m in made)}
     suites = subprocess.Popen(
         [
@@ -113,3 +132,16 @@ def _run_cli(project: Path, package: str) -> None:
     doc = json.loads(proc.stdout)
     assert proc.returncode == (3 if doc["stopped_by"] else 0), proc.stderr
     assert doc["output"] not in (None, ""), (package, doc)
+
+
+def _check_names(project: Path, package: str) -> None:
+    """Prompt files are slugs; class names read well; tools only where an agent has tools."""
+    prompts = [p.name for p in (project / package / "prompts").iterdir()]
+    assert prompts and all(re.fullmatch(r"[a-z0-9_]+\.md", name) for name in prompts), prompts
+    schemas = ast.parse((project / package / "schemas.py").read_text(encoding="utf-8"))
+    classes = [n.name for n in ast.walk(schemas) if isinstance(n, ast.ClassDef)]
+    assert not [c for c in classes if re.search(r"([A-Z][a-z]+)\1", c)], classes
+    workflow = (project / package / "workflow.py").read_text(encoding="utf-8")
+    has_tools = "tools." in workflow
+    assert (project / package / "tools.py").exists() == has_tools, project
+    assert (project / "tests" / "test_tools.py").exists() == has_tools, project

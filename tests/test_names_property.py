@@ -10,6 +10,7 @@ import ast
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,16 @@ NASTY = [
     "a\nb",
     "tab\there",
     "ДА",
+    # Long names push generated lines past 100 columns: the layout must still be ruff's.
+    "draft the customer reply with the policy, the tone and the facts checked twice",
+    "x" * 95,
 ]
-names = st.one_of(
-    st.sampled_from(NASTY),
+short_names = st.one_of(
+    st.sampled_from(NASTY[:-2]),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+)
+names = st.one_of(
+    short_names, st.sampled_from(NASTY[-2:]), st.text("abcdefgh ", min_size=40, max_size=90)
 )
 
 
@@ -154,7 +161,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(plan=plans(), project=names, task=names)
+@given(plan=plans(), project=short_names, task=names)  # a package name is kept short
 @example(  # one tool named twice (and a keyword): it must be wired once, not twice
     plan=Node(
         pattern="agent-loop",
@@ -203,6 +210,16 @@ def test_any_names_give_valid_clean_code(
             text=True,
         )
         assert lint.returncode == 0, lint.stdout
+        if all(_narrow(path.read_text(encoding="utf-8")) for path in dest.rglob("*.py")):
+            # ruff measures wide (CJK) and zero-width characters as 2 and 0 columns; the
+            # template counts characters, so only names of one column each are checked here.
+            fmt = subprocess.run(
+                [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
+                cwd=dest,
+                capture_output=True,
+                text=True,
+            )
+            assert fmt.returncode == 0, fmt.stdout + fmt.stderr
         # The workflow builds: every literal names the right step, every cap is found.
         proc = subprocess.run(
             [sys.executable, "-c", f"import {data['package']} as p; p.build(p.load_settings())"],
@@ -211,3 +228,11 @@ def test_any_names_give_valid_clean_code(
             text=True,
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _narrow(text: str) -> bool:
+    """Every character takes exactly one column on a terminal (as ruff counts line length)."""
+    return all(
+        unicodedata.east_asian_width(ch) not in "WF" and not unicodedata.combining(ch)
+        for ch in text
+    )
