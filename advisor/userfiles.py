@@ -65,9 +65,7 @@ def read_text(path: Path, *, what: str, fix: str) -> str:
         if not stat.S_ISREG(info.st_mode):
             raise UserError(f"{path} is not a regular file (a pipe or device?); {fix}")
         if info.st_size > MAX_BYTES:
-            raise UserError(
-                f"{path} is {_size(info.st_size)}, over the {_size()} limit for a {what}; {fix}"
-            )
+            raise UserError(f"{path} is {_size(info.st_size)}, over the {_size()} limit; {fix}")
         with os.fdopen(fd, "rb", closefd=True) as handle:
             fd = -1
             data = handle.read(MAX_BYTES + 1)
@@ -77,7 +75,7 @@ def read_text(path: Path, *, what: str, fix: str) -> str:
         if fd >= 0:
             os.close(fd)
     if len(data) > MAX_BYTES:  # grew since fstat
-        raise UserError(f"{path} is over the {_size()} limit for a {what}; {fix}")
+        raise UserError(f"{path} is over the {_size()} limit; {fix}")
     try:
         return data.decode("utf-8-sig")  # a BOM (Windows editors) is not content
     except UnicodeDecodeError as err:
@@ -90,7 +88,7 @@ def read_text(path: Path, *, what: str, fix: str) -> str:
 def parse(text: str, *, source: str, as_json: bool, max_nodes: int = MAX_NODES) -> Any:
     """The document in `text`: JSON when `as_json`, else YAML (safe types only)."""
     if as_json:
-        return _parse_json(text, source)
+        return _parse_json(text, source, max_nodes)
     return parse_yaml(text, source=source, max_nodes=max_nodes)
 
 
@@ -110,7 +108,7 @@ def parse_yaml(
         raise UserError(f"{source}: not valid YAML ({_where(err)}); {fix}") from None
 
 
-def _parse_json(text: str, source: str) -> Any:
+def _parse_json(text: str, source: str, max_nodes: int) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int)
     except _Refused as err:
@@ -121,8 +119,11 @@ def _parse_json(text: str, source: str) -> Any:
         raise UserError(
             f"{source}: not valid JSON (line {err.lineno}: {err.msg}); fix the syntax"
         ) from None
-    if _depth(data) > MAX_DEPTH:
+    depth, count = _shape(data)
+    if depth > MAX_DEPTH:
         raise UserError(f"{source}: {_too_deep()}")
+    if count > max_nodes:
+        raise UserError(f"{source}: {_too_many(max_nodes)}")
     return data
 
 
@@ -234,18 +235,20 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _depth(data: Any) -> int:
-    """Nesting depth of lists and dicts, without recursion."""
-    deepest, stack = 0, [(data, 1)]
+def _shape(data: Any) -> tuple[int, int]:
+    """Nesting depth of lists and dicts and the number of values, without recursion (stops
+    counting once past `MAX_DEPTH` or `MAX_NODES`)."""
+    deepest, count, stack = 0, 0, [(data, 1)]
     while stack:
         value, level = stack.pop()
+        count += 1
         if isinstance(value, (list, dict)):
             deepest = max(deepest, level)
-            if level > MAX_DEPTH:
-                return level
+            if level > MAX_DEPTH or count > MAX_NODES:
+                break
             items = value.values() if isinstance(value, dict) else value
             stack.extend((item, level + 1) for item in items)
-    return deepest
+    return deepest, count
 
 
 def _where(err: yaml.YAMLError) -> str:

@@ -104,6 +104,11 @@ CASES: dict[str, tuple[str, str | bytes, tuple[str, ...]]] = {
         "name: x\nsteps: [" + "a, " * 200_000 + "b]\n",
         ("more than 10,000 values",),
     ),
+    "too_many_json_values": (
+        "values.json",
+        '{"name": "x", "steps": [' + "1, " * 200_000 + "1]}",
+        ("more than 10,000 values",),
+    ),
     "too_many_steps": (
         "many.yaml",
         "name: x\nsteps: [" + ", ".join(f"s{i}" for i in range(5000)) + "]\n",
