@@ -8,6 +8,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+# `batch`/`worker`: generated projects and a loopback PostgreSQL; see tests/batch_fixtures.py.
+from batch_fixtures import batch_store, chain, postgres, single  # noqa: F401
 from hypothesis import settings
 
 # The loopback OpenAI-compatible server fixtures (`stub`); see tests/stub_server.py.

@@ -1,0 +1,146 @@
+"""INPUT.jsonl in, OUT.jsonl out: requests, malformed lines, and the rows already written."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import DuplicateIdError, VolumeUsageError
+
+ROW_KEYS = ("id", "output", "exit", "calls", "cost_usd", "error")
+"""Keys of an OUT.jsonl row, in order (CONTRACTS §4)."""
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Request:
+    """One line of INPUT.jsonl."""
+
+    id: str
+    """The request's id (its line number when the line is a bare JSON string)."""
+    text: str
+    """The input text."""
+    line: int
+    """Line number in INPUT.jsonl, from 1."""
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A line of INPUT.jsonl that holds no request; it becomes a failed row."""
+
+    line: int
+    """Line number, from 1."""
+    problem: str
+    """What is wrong with it."""
+
+    @property
+    def id(self) -> str:
+        """The row id: the line number."""
+        return str(self.line)
+
+    def row(self) -> dict[str, Any]:
+        """The failed OUT.jsonl row for this line."""
+        return make_row(self.id, None, EXIT_USAGE, 0, 0.0, f"line {self.line}: {self.problem}")
+
+
+def make_row(
+    rid: str, output: Any, exit_code: int, calls: int, cost_usd: float, error: str | None
+) -> dict[str, Any]:
+    """An OUT.jsonl row."""
+    return dict(
+        zip(ROW_KEYS, (rid, output, exit_code, calls, round(cost_usd, 8), error), strict=True)
+    )
+
+
+def read_requests(path: Path) -> tuple[list[Request], list[Malformed]]:
+    """Every request and every malformed line; DuplicateIdError when an id repeats."""
+    if not path.is_file():
+        raise VolumeUsageError(f"no input file at {path}; give a JSONL file, one request a line")
+    requests: list[Request] = []
+    malformed: list[Malformed] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            parsed = _parse(line, number)
+            if isinstance(parsed, Malformed):
+                malformed.append(parsed)
+                rid = parsed.id
+            else:
+                requests.append(parsed)
+                rid = parsed.id
+            if rid in seen:
+                raise DuplicateIdError(
+                    f"{path}: id {rid!r} is on line {seen[rid]} and line {number}; "
+                    "give every request its own id"
+                )
+            seen[rid] = number
+    return requests, malformed
+
+
+def _parse(line: str, number: int) -> Request | Malformed:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as err:
+        return Malformed(number, f"not JSON ({err.msg})")
+    if isinstance(value, str):
+        return (
+            Request(str(number), value, number)
+            if value.strip()
+            else Malformed(number, "empty input")
+        )
+    if not isinstance(value, dict):
+        return Malformed(number, 'expected {"id": ..., "input": "..."} or a JSON string')
+    rid, text = value.get("id"), value.get("input")
+    if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
+        return Malformed(number, '"id" must be a non-empty string or a number')
+    if not isinstance(text, str) or not text.strip():
+        return Malformed(number, '"input" must be a non-empty string')
+    return Request(str(rid), text, number)
+
+
+def written_rows(out: Path) -> dict[str, int]:
+    """Id and exit code of each row already in OUT.jsonl; a torn last line (a crash while
+    writing it) is cut off first."""
+    if not out.exists():
+        return {}
+    data = out.read_bytes()
+    keep = data if data.endswith(b"\n") or not data else data[: data.rfind(b"\n") + 1]
+    if len(keep) != len(data):
+        with out.open("r+b") as handle:
+            handle.truncate(len(keep))
+    rows: dict[str, int] = {}
+    for line in keep.decode("utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and "id" in row:
+            code = row.get("exit")
+            rows[str(row["id"])] = code if isinstance(code, int) else EXIT_FAILURE
+    return rows
+
+
+class RowWriter:
+    """Appends rows to OUT.jsonl, each flushed to disk before it counts as written."""
+
+    def __init__(self, out: Path) -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = out.open("a", encoding="utf-8")
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        """Append rows and fsync them."""
+        if not rows:
+            return
+        text = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+        self._handle.write(text)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()

@@ -1,0 +1,149 @@
+"""`python -m PKG batch` end to end on the default SQLite store: rows, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from batch_fixtures import (
+    Project,
+    env_mock,
+    env_stub,
+    rows,
+    run,
+    write_inputs,
+)
+from stub_server import StubServer
+
+pytestmark = pytest.mark.slow
+
+
+def test_sqlite_default_runs_every_request_once_and_resumes(
+    single: Project, tmp_path: Path
+) -> None:
+    ids = write_inputs(tmp_path / "in.jsonl", 12)
+    out = tmp_path / "out.jsonl"
+    args = ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock", "--concurrency", "3"]
+    first = run(single, args, env_mock())
+    assert first.returncode == 0, first.stderr
+    got = rows(out)
+    assert sorted(r["id"] for r in got) == sorted(ids)
+    assert all(r["exit"] == 0 and r["output"] and r["calls"] == 1 for r in got)
+    assert all(set(r) == {"id", "output", "exit", "calls", "cost_usd", "error"} for r in got)
+    assert (single.path / ".wfadvise" / "batch.sqlite").is_file()  # the store is in the project
+    assert "12/12 done, 0 failed" in first.stderr
+    again = run(single, args, env_mock())
+    assert again.returncode == 0, again.stderr
+    assert rows(out) == got  # nothing run or written twice
+
+
+def test_new_lines_in_the_input_run_on_the_next_run(single: Project, tmp_path: Path) -> None:
+    write_inputs(tmp_path / "in.jsonl", 3)
+    out = tmp_path / "out.jsonl"
+    args = ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock"]
+    assert run(single, args, env_mock()).returncode == 0
+    write_inputs(tmp_path / "in.jsonl", 5)
+    assert run(single, args, env_mock()).returncode == 0
+    assert sorted(r["id"] for r in rows(out)) == ["r0", "r1", "r2", "r3", "r4"]
+
+
+def test_a_malformed_line_is_a_failed_row_and_the_batch_goes_on(
+    single: Project, tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps({"id": "a", "input": "first"}),
+        "{not json",
+        json.dumps("a bare string is its own request"),
+        json.dumps({"id": "b"}),
+        json.dumps({"id": "c", "input": "last"}),
+    ]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    done = run(
+        single, ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock"], env_mock()
+    )
+    assert done.returncode == 1  # some failed
+    assert "line 2: not JSON" in done.stderr and "line 4:" in done.stderr
+    by_id = {r["id"]: r for r in rows(out)}
+    assert set(by_id) == {"a", "2", "3", "4", "c"}
+    assert by_id["2"]["exit"] == 2 and "line 2" in by_id["2"]["error"]
+    assert by_id["4"]["exit"] == 2 and '"input"' in by_id["4"]["error"]
+    assert by_id["3"]["exit"] == 0 and by_id["a"]["exit"] == 0 and by_id["c"]["exit"] == 0
+
+
+def test_duplicate_ids_are_refused_before_anything_runs(single: Project, tmp_path: Path) -> None:
+    lines = [json.dumps({"id": "x", "input": "one"}), json.dumps({"id": "x", "input": "two"})]
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    done = run(
+        single, ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock"], env_mock()
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.count("\n") == 1 and "'x'" in done.stderr and "line 1 and line 2" in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+    assert not (single.path / ".wfadvise").exists()
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2(single: Project, tmp_path: Path) -> None:
+    write_inputs(tmp_path / "in.jsonl", 2)
+    out = tmp_path / "out.jsonl"
+    url = "postgresql://nobody@127.0.0.1:9/nowhere"  # port 9 (discard): nothing listens
+    done = run(
+        single,
+        ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock", "--db", url],
+        env_mock(),
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "cannot reach the database" in done.stderr
+    assert "127.0.0.1:9" in done.stderr and "Traceback" not in done.stderr
+    worker = run(single, ["worker", "--db", url], env_mock())
+    assert worker.returncode == 2 and "cannot reach the database" in worker.stderr
+
+
+def test_worker_without_a_database_says_how_to_give_one(single: Project) -> None:
+    done = run(single, ["worker"], env_mock())
+    assert done.returncode == 2 and "--db postgresql://" in done.stderr
+
+
+@pytest.mark.parametrize("flag", [["--concurrency", "0"], ["--max-usd", "nan"], ["--rpm", "-1"]])
+def test_bad_numbers_exit_2(single: Project, tmp_path: Path, flag: list[str]) -> None:
+    write_inputs(tmp_path / "in.jsonl", 1)
+    args = [
+        "batch",
+        str(tmp_path / "in.jsonl"),
+        "--out",
+        str(tmp_path / "o.jsonl"),
+        "--mock",
+        *flag,
+    ]
+    done = run(single, args, env_mock())
+    assert done.returncode == 2 and flag[0] in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_key_and_no_mock_names_both_ways_out(single: Project, tmp_path: Path) -> None:
+    write_inputs(tmp_path / "in.jsonl", 1)
+    done = run(
+        single,
+        ["batch", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.jsonl")],
+        env_mock(),
+    )
+    assert done.returncode == 2 and "--mock" in done.stderr and "OPENAI_API_KEY" in done.stderr
+
+
+def test_429_with_retry_after_is_waited_out(
+    single: Project, tmp_path: Path, stub: StubServer
+) -> None:
+    write_inputs(tmp_path / "in.jsonl", 2)
+    stub.error(429, headers={"Retry-After": "0"})
+    for _ in range(2):
+        stub.reply("fine", prompt_tokens=20, completion_tokens=5)
+    out = tmp_path / "out.jsonl"
+    args = ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--model", "openai/gpt-4o-mini"]
+    done = run(single, [*args, "--concurrency", "1"], env_stub(stub.base_url))
+    assert done.returncode == 0, done.stderr
+    assert [r["output"] for r in rows(out)] == ["fine", "fine"]
+    assert len(stub.requests) == 3  # the refused attempt, then one call per request
