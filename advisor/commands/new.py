@@ -144,15 +144,27 @@ def dry_run_listing(spec: ProjectSpec, target: Path, *, force: bool = False) -> 
 
 
 def answers_yaml(answers: Mapping[str, Any]) -> str:
-    """The answers as a file `--answers` reads back: only what differs from the defaults."""
-    from ..answers import Answers
+    """The answers as a file `--answers` reads back: only what differs from the defaults.
 
-    given = Answers.model_validate(dict(answers)).model_dump(by_alias=True, exclude_defaults=True)
+    `answers` is the JSON dump the project records; it is compared with each field's default,
+    not validated again (the dump of every field may not be a valid file on its own).
+    """
+    given = {key: value for key, value in answers.items() if not _is_default(key, value)}
     return (
         "# The answers this project was generated from (format: docs/answers.md in wfadvise).\n"
         "# Generate it again, or a variant: wfadvise new DIR --answers wfadvise-answers.yaml\n"
         + yaml.safe_dump(given, sort_keys=False, allow_unicode=True, default_flow_style=None)
     )
+
+
+def _is_default(key: str, value: Any) -> bool:
+    from ..answers import Answers
+
+    for name, field in Answers.model_fields.items():
+        if key in (name, field.alias):
+            default = field.get_default(call_default_factory=True)
+            return bool(value == default or (value in ({}, []) and not default))
+    return False
 
 
 def answers_used(rec: Recommendation, saved: Path) -> str:
