@@ -48,7 +48,7 @@ def assert_refused(proc: subprocess.CompletedProcess[str], *fragments: str) -> s
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-3000:])
     assert len(err.splitlines()) == 1, err[:3000]
-    assert len(err) < 400, err[:3000]
+    assert len(err) < 1000, err[:3000]  # a 10,000-character value never shows whole
     for fragment in fragments:
         assert fragment in err, err
     return err
@@ -92,7 +92,7 @@ CASES: dict[str, tuple[str, str | bytes, tuple[str, ...]]] = {
     "long_step": (
         "step.yaml",
         "name: x\nsteps: [a" + "b" * 10_000 + ", c]\n",
-        ("`steps`", "10,001 characters"),
+        ("`steps", "10,001 characters"),
     ),
     "long_unknown_key": (
         "key.json",
