@@ -104,6 +104,16 @@ class Budget:
                 self._held = Spend()  # drop float drift left by adds and subtracts
             self._spent.add(Spend(calls=held.amount.calls, tokens=tokens, usd=usd))
 
+    def release(self, held: Reservation) -> None:
+        """Give a reservation back unused: nothing is spent (a call slot kept for later)."""
+        with self._lock:
+            if held.id not in self._open:
+                raise RuntimeError("reservation settled twice")
+            self._open.discard(held.id)
+            self._held.add(held.amount, sign=-1)
+            if not self._open:
+                self._held = Spend()
+
     def settle_worst(self, held: Reservation) -> None:
         """Settle at the full reservation (a timed-out call may have been billed in full)."""
         self.settle(held, tokens=held.amount.tokens, usd=held.amount.usd)

@@ -17,6 +17,7 @@ from runtime.combinators.execute import execute_sync
 from runtime.combinators.orchestrate import Work, orchestrate
 from runtime.combinators.parallel import Sections, parallel
 from runtime.combinators.refine import refine
+from runtime.combinators.route import route
 from runtime.combinators.step import llm
 from runtime.combinators.vote import vote
 from runtime.completion import CallRequest, RawCompletion, Usage
@@ -120,3 +121,25 @@ def test_refine_keeps_its_draft_when_the_evaluator_fails() -> None:
     assert outcome.output.output == "a good draft" and not outcome.output.approved
     assert any(n.kind == "failed" and "evaluator failed" in n.message for n in outcome.notes)
     assert issubclass(OutputValidationError, Exception)
+
+
+class Label(BaseModel):
+    label: str
+
+
+def test_routings_call_cap_leaves_the_fallback_its_call_after_the_classifiers_repairs() -> None:
+    # max_calls=4 (2 designed calls x 2): a classifier that never validates used to spend all
+    # four on itself and its repairs, and the fallback was refused: no answer at all.
+    sim = SimulatedModel(
+        script={"classify": [Reply(text="not JSON")] * 4, "general": [Reply(text="we can help")]}
+    )
+    flow = route(
+        llm("classify", "{input}", response_model=Label),
+        {"billing": llm("billing", "{input}"), "general": llm("general", "{input}")},
+        fallback="general",
+    )
+    run = Run(simulated=sim, limits=Limits(max_calls=4))
+    outcome = execute_sync(flow, run, "hello")
+    assert outcome.output == "we can help"
+    assert run.summary().calls == 4 and outcome.exit_code == 3
+    assert any(n.kind == "fallback" and "max_calls=4" in n.message for n in outcome.notes)

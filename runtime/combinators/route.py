@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..errors import OutputValidationError
+from ..budget import Budget, Reservation
+from ..errors import BudgetExceeded, OutputValidationError
 from ..replies import label_key
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
@@ -38,11 +39,29 @@ def route(
 
     async def run_route(run: Run, value: Any) -> Any:
         with scope(name):
-            label = await _label(classifier, run, value, fallback, sorted(table))
+            # One call stays held for the handler while the classifier (and its repairs) run,
+            # so a call cap can stop the classifier but never leave the input unanswered.
+            slot = _hold_a_call(run)
+            try:
+                label = await _label(classifier, run, value, fallback, sorted(table))
+            finally:
+                if slot is not None:
+                    run.budget.release(slot)
             with scope(label):
                 return await table[label](run, value)
 
     return named(name, run_route)
+
+
+def _hold_a_call(run: Run) -> Reservation | None:
+    """A call slot for the handler, when the run has a call cap and a call left."""
+    budget: Budget | None = getattr(run, "budget", None)  # code-only flows may have no Run
+    if budget is None or budget.limits.max_calls is None:
+        return None
+    try:
+        return budget.reserve(tokens=0, usd=0.0, calls=1)
+    except BudgetExceeded:
+        return None  # no call left at all: the classifier's own call will say so
 
 
 async def _label(classifier: Step, run: Run, value: Any, fallback: str, allowed: list[str]) -> str:
@@ -50,6 +69,11 @@ async def _label(classifier: Step, run: Run, value: Any, fallback: str, allowed:
         raw = await classifier(run, value)
     except OutputValidationError as exc:
         note("fallback", f"classifier output never validated ({exc.summary}); using {fallback!r}")
+        return fallback
+    except BudgetExceeded as exc:
+        if exc.limit != "max_calls":
+            raise
+        note("fallback", f"classifier stopped by {exc.reason}; using {fallback!r}", cap=exc.reason)
         return fallback
     label = label_of(raw)
     same = [a for a in allowed if label_key(a) == label_key(label)]
