@@ -46,6 +46,12 @@ class Usage:
     completion: int = 0
     replies: int = 0
     without_usage: int = 0
+    repairs: int = 0
+    """Requests that were a structured-output repair."""
+    refused_formats: int = 0
+    """Requests refused (HTTP error) that carried a response_format."""
+    tools_in_prompt: int = 0
+    """Requests with the tools described in the prompt (the server ignores `tools`)."""
 
 
 class CountingProxy:
@@ -81,6 +87,18 @@ class CountingProxy:
             self.usage.prompt += int(usage.get("prompt_tokens") or 0)
             self.usage.completion += int(usage.get("completion_tokens") or 0)
 
+    def _note_request(self, data: bytes, status: int) -> None:
+        try:
+            sent = json.loads(data)
+        except ValueError:
+            return
+        users = [m for m in sent.get("messages", []) if m.get("role") == "user"]
+        last = str(users[-1].get("content", "")) if users else ""
+        with self.lock:
+            self.usage.repairs += last.startswith("Your reply did not match")
+            self.usage.tools_in_prompt += "You can call these tools" in last
+            self.usage.refused_formats += status >= 400 and "response_format" in sent
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
@@ -97,6 +115,7 @@ class CountingProxy:
                         status, body = resp.status, resp.read()
                 except urllib.error.HTTPError as err:
                     status, body = err.code, err.read()
+                proxy._note_request(data, status)
                 if status == 200:
                     proxy._count(body)
                 try:
@@ -114,8 +133,8 @@ class CountingProxy:
         return Handler
 
 
-def render(example: Path, into: Path, model: str, call_timeout_s: float) -> Path:
-    """Render an example project; returns the package folder (price and timeout set)."""
+def render(example: Path, into: Path, model: str, call_timeout_s: float, step_tokens: int) -> Path:
+    """Render an example project; returns the package folder (price, timeout, reply caps set)."""
     subprocess.run(
         [
             str(Path(sys.executable).parent / "wfadvise"),
@@ -133,6 +152,9 @@ def render(example: Path, into: Path, model: str, call_timeout_s: float) -> Path
     settings = json.loads(settings_path.read_text())
     settings.setdefault("prices", {})[model] = PRICE
     settings["timeout_s"] = call_timeout_s  # a slow CPU server needs more than a provider
+    # A small model often writes until the cap: at 20-40 tokens/s a 1,200-token cap is a minute.
+    caps = settings.get("max_tokens", {})
+    settings["max_tokens"] = {step: min(cap, step_tokens) for step, cap in caps.items()}
     settings_path.write_text(json.dumps(settings, indent=2))
     return package
 
@@ -163,9 +185,14 @@ def run_example(
     timeout: float,
     work: Path,
     call_timeout_s: float = 240.0,
+    step_tokens: int = 300,
 ) -> str:
     folder = work / example.stem
-    package = render(example, folder, model, call_timeout_s)
+    try:
+        package = render(example, folder, model, call_timeout_s, step_tokens)
+    except subprocess.CalledProcessError as err:
+        why = (err.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        return f"{example.stem:24} render failed: {why[0][:120]}"
     settings = json.loads((package / "settings.json").read_text())
     limits = settings.get("limits", {})
     trace = folder / "trace.jsonl"
@@ -186,7 +213,9 @@ def run_example(
         code, err = "timeout", ""
     used = proxy.reset()
     seen = summarize(trace)
-    fallbacks = err.count("fallback") + err.count("ignores tools") + seen["refused"]
+    # Route and plan fallbacks are notes on stderr ("...; using 'general'", "on_empty step").
+    routed = err.count("; using '") + err.count("running the on_empty step")
+    fallbacks = used.refused_formats + min(used.tools_in_prompt, 1) + routed
     server_tokens = used.prompt + used.completion
     server_usd = (
         used.prompt * PRICE["input_per_mtok"] + used.completion * PRICE["output_per_mtok"]
@@ -200,7 +229,7 @@ def run_example(
         over.append(f"max_calls {used.replies}>{limits['max_calls']}")
     last = err.strip().splitlines()[-1][:90] if code not in ("0", "timeout") and err.strip() else ""
     return (
-        f"{example.stem:24} exit {code:>7}  calls {seen['calls']:3}  repairs {seen['repairs']:2}  "
+        f"{example.stem:24} exit {code:>7}  calls {seen['calls']:3}  repairs {used.repairs:2}  "
         f"fallbacks {fallbacks:2}  server tokens {server_tokens:6} (no usage {used.without_usage})"
         f"  trace tokens {seen['tokens']:6}  limit exceeded: {', '.join(over) or 'no'}"
         + (f"  [{last}]" if last else "")
@@ -215,6 +244,9 @@ def main() -> None:
     parser.add_argument(
         "--call-timeout", type=float, default=240.0, help="Seconds per model call (settings)."
     )
+    parser.add_argument(
+        "--step-tokens", type=int, default=300, help="Cap on every step's reply (settings)."
+    )
     args = parser.parse_args()
     upstream = os.environ.get("OPENAI_API_BASE")
     if not upstream:
@@ -226,7 +258,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for example in examples:
             line = run_example(
-                example, proxy, args.model, args.timeout, Path(tmp), args.call_timeout
+                example,
+                proxy,
+                args.model,
+                args.timeout,
+                Path(tmp),
+                args.call_timeout,
+                args.step_tokens,
             )
             print(line, flush=True)
 
