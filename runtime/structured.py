@@ -229,8 +229,3 @@ def plan_wire(
     if tools and in_prompt:
         sent = with_user_text(tools_as_text(sent), describe_tools(tools))
     return Wire(sent, fmt, kind, None if in_prompt or not tools else list(tools), in_prompt)
-
-
-def tools_ignored(api_base: str | None, wire: Wire, tool_calls: Sequence[ToolCall]) -> bool:
-    """A reply in text to a request with `tools`, from a server never seen calling a tool."""
-    return bool(api_base) and bool(wire.tools) and not tool_calls
