@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.calls import count_calls, step_calls
+from advisor.calls import count_calls, step_calls
 from runtime.catalog import DEFAULTS, PATTERNS, STEP_KINDS, ladder, step_kind, step_kinds
 from runtime.plan import PATTERN_IDS, Node
 

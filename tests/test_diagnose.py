@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from advisor.answers import Answers
+from advisor.calls import count_calls
 from advisor.diagnose import diagnose, force
-from runtime.calls import count_calls
 from runtime.catalog import DEFAULTS, rung
 from runtime.plan import PATTERN_IDS, PatternId
 from runtime.settings import Settings

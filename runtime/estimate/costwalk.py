@@ -4,7 +4,7 @@ Mirrors how the combinators build prompts (`runtime/combinators/`): a step's pro
 text with the input substituted; a chain feeds each output to the next step; a router's
 handler and every parallel branch get the original input; a model merge gets every branch's
 output; refine re-sends the draft and the critique each round; an agent re-sends the whole
-conversation (its replies and the tool results) every turn. Counts match `calls.step_calls`.
+conversation (its replies and the tool results) every turn. Counts match `advisor/calls.py`.
 """
 
 from __future__ import annotations

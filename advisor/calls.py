@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .catalog import DEFAULTS
-from .plan import Node
+from runtime.catalog import DEFAULTS
+from runtime.plan import Node
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +75,8 @@ def count_calls(node: Node) -> CallCount:
     kids = [count_calls(child) for child in node.children]
     own = len(node.steps)
     pattern = node.pattern
+    if pattern == "code":  # a plain-code step (a check function): no model call
+        return CallCount(expected=0, worst=0, critical_path=0)
     if pattern == "single-call":
         return CallCount(expected=1, worst=1, critical_path=1)
     if pattern == "prompt-chaining":
