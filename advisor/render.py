@@ -24,6 +24,7 @@ from .identifiers import (
     unique_identifiers,
 )
 from .template_store import Published, publish
+from .vendoring import prune
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,6 +238,7 @@ def render_data(data: Mapping[str, Any], dest: Path, *, published: Published) ->
             )
     except (CopierError, TemplateError) as exc:
         raise Failure(f"rendering the template failed: {exc}") from exc
+    prune(dest, str(data["package"]))  # vendor only the runtime modules the project imports
     return dest
 
 

@@ -12,6 +12,7 @@ import typer
 from ..errors import Failure, UserError
 from ..template_store import Published, publish, tags, vendored_runtime
 from ..userfiles import brief, parse_yaml, read_text
+from ..vendoring import needed_files, project_sources, prune
 
 ANSWERS_FILE = ".copier-answers.yml"
 _MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")
@@ -75,6 +76,7 @@ def update_project(directory: Path, *, published: Published | None = None) -> Up
         )
     _copier_update(project, published)
     restored = restore_runtime(project, recorded, published)
+    prune(project, str(recorded["package"]))  # modules the updated project no longer imports
     return Updated(
         from_version=current,
         to_version=published.tag,
@@ -108,12 +110,23 @@ def read_recorded(project: Path) -> dict[str, object]:
 
 
 def restore_runtime(project: Path, recorded: dict[str, object], published: Published) -> list[str]:
-    """Write back the vendored runtime files (`PKG/_runtime/`) that are missing; edits stay."""
-    runtime_dir = project / str(recorded["package"]) / "_runtime"
+    """Write back the vendored runtime files (`PKG/_runtime/`) that are missing and that the
+    project's code imports (a project vendors only those); edits stay."""
+    package = str(recorded["package"])
+    runtime_dir = project / package / "_runtime"
+    files = vendored_runtime(published.path, published.tag)
+    texts = {rel: data.decode("utf-8") for rel, data in files.items() if rel.endswith(".py")}
+    needed = needed_files(texts, project_sources(project, package), package)
     restored: list[str] = []
-    for relative, content in sorted(vendored_runtime(published.path, published.tag).items()):
+    for relative, content in sorted(files.items()):
         target = runtime_dir / relative
         if target.exists() or target.is_symlink():
+            continue
+        if relative.endswith(".py") and relative not in needed:
+            continue
+        if not relative.endswith(".py") and not any(
+            n.startswith(relative.rpartition("/")[0]) for n in needed
+        ):
             continue
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
