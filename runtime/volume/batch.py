@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..prices import PriceBook
+from ..model_calls.prices import PriceBook
 from .errors import VolumeUsageError
 from .inputs import Request, RowWriter, read_requests, written_rows
 from .progress import Progress, Tally

@@ -20,9 +20,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..budget import Budget, Limits, Reservation
-from ..completion import CallRequest, RawCompletion, ToolCall, Usage
-from ..models import Run
+from ..model_calls.budget import Budget, Limits, Reservation
+from ..model_calls.completion import CallRequest, RawCompletion, ToolCall, Usage
+from ..model_calls.models import Run
 from .limits import Ledger, RateLimiter, Window
 from .store import Store
 

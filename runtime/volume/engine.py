@@ -17,7 +17,7 @@ from dbos import DBOS, DBOSClient, DBOSConfig
 
 from ..combinators.execute import execute
 from ..errors import WorkflowError
-from ..simulated import SimulatedModel
+from ..model_calls.simulated import SimulatedModel
 from .durable import DurableRun, Journal, Sharing
 from .inputs import EXIT_FAILURE, Request, make_row
 from .limits import Ledger, RateLimiter, Window
