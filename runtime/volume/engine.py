@@ -106,11 +106,10 @@ class Host:
                 summary.cost_usd,
                 outcome.stopped_by,
             )
-        except (WorkflowError, ValueError, OSError) as err:
+        except Exception as err:  # a request's failure is its row; it never stalls the batch
             summary = run.summary()
-            row = make_row(
-                request_id, None, EXIT_FAILURE, summary.calls, summary.cost_usd, str(err)
-            )
+            error = str(err) if isinstance(err, WorkflowError) else f"{type(err).__name__}: {err}"
+            row = make_row(request_id, None, EXIT_FAILURE, summary.calls, summary.cost_usd, error)
         await asyncio.to_thread(self.store.save_result, batch_id, request_id, row)
         return int(row["exit"])
 
