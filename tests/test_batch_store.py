@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from runtime import BudgetExceeded, SimulatedModel
-from runtime.llm.completion import CallRequest, RawCompletion
+from runtime.model_calls.completion import CallRequest, RawCompletion
 from runtime.volume.durable import DurableRun, Journal, Sharing
 from runtime.volume.limits import Ledger, RateLimiter, Window
 from runtime.volume.store import Store, check_reachable, sqlite_url
@@ -122,3 +122,14 @@ def test_the_window_admits_the_limit_then_says_how_long_to_wait(store: Store) ->
     taken = [limiter._try(window, 1) for _ in range(4)]
     assert [entry is not None for entry, _ in taken] == [True, True, True, False]
     assert 59.0 < taken[3][1] <= 60.0
+
+
+def test_a_token_window_keeps_what_a_call_really_used(store: Store) -> None:
+    limiter = RateLimiter(store, [Window("b:tpm", 100, 60.0)])
+    window = limiter.windows[0]
+    entry, _ = limiter._try(window, 100)  # the reservation: the call's worst case
+    assert entry is not None
+    assert limiter._try(window, 1)[0] is None  # full while the call is out
+    limiter.settle({"b:tpm": entry}, {"b:tpm": 30})  # it used 30
+    assert limiter._try(window, 70)[0] is not None
+    assert limiter._try(window, 1)[0] is None
