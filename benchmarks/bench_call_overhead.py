@@ -32,7 +32,7 @@ os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "1"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from runtime import Limits, Price, PriceBook, Run
-from runtime.completion import CallRequest, RawCompletion, Usage
+from runtime.model_calls.completion import CallRequest, RawCompletion, Usage
 
 MODEL = "openai/stub"
 MESSAGES = [
@@ -103,7 +103,7 @@ async def measure(base_url: str, calls: int, block: int) -> dict[str, float]:
     sdk_run.close()
     litellm_run.close()
     await client.close()
-    from runtime.openai_backend import close_clients
+    from runtime.model_calls.openai_backend import close_clients
 
     await close_clients()
     return {name: statistics.median(v) for name, v in per_call.items()}

@@ -33,9 +33,9 @@ from advisor.answers import load_answers
 from advisor.diagnose import diagnose
 from runtime import Limits, PriceBook, RetryPolicy, Run, SimulatedModel
 from runtime.combinators.execute import execute
-from runtime.completion import CallRequest
 from runtime.errors import WorkflowError
 from runtime.estimate import calibrate, estimate_settings
+from runtime.model_calls.completion import CallRequest
 from runtime.settings import LimitSettings, PriceOverride, Settings
 from tests.estimate_flows import build_flow
 from tests.stub_server import Scripted, StubServer, completion_body
@@ -137,7 +137,7 @@ async def all_runs(
 
 def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> dict[str, float]:
     s = project(example, STUB_MODEL if stub else None)
-    from runtime.tokens import count_text
+    from runtime.model_calls.tokens import count_text
 
     size = count_text(INPUT)
     prompts = dict.fromkeys(s.plan.all_steps(), PROMPT)

@@ -56,7 +56,7 @@ print(json.dumps({
 """
 TOKENIZER_DRIVER = """
 import time
-from runtime.tokens import count_text
+from runtime.model_calls.tokens import count_text
 start = time.perf_counter()
 count_text("warm up the tokenizer")
 print(time.perf_counter() - start)

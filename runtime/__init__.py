@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from .lazy import make_lazy
 
 if TYPE_CHECKING:
-    from .budget import Budget, Limits
     from .caps import Cap, check_cap, clamp_to_cap
     from .combinators import (
         UNCERTAIN,
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
         tool,
         vote,
     )
-    from .completion import ToolCall, Usage
     from .errors import (
         BudgetExceeded,
         CapReached,
@@ -52,18 +50,20 @@ if TYPE_CHECKING:
         UnknownPriceError,
         WorkflowError,
     )
-    from .models import CallResult, ModelMap, Run, RunSummary
+    from .model_calls.budget import Budget, Limits
+    from .model_calls.completion import ToolCall, Usage
+    from .model_calls.models import CallResult, ModelMap, Run, RunSummary
+    from .model_calls.prices import Price, PriceBook
+    from .model_calls.retry import RetryPolicy
+    from .model_calls.simulated import Fail, Reply, SimulatedModel, Timeout
     from .plan import PATTERN_IDS, Node, PatternId
-    from .prices import Price, PriceBook
-    from .retry import RetryPolicy
     from .scope import current_path, scope, step_path
-    from .simulated import Fail, Reply, SimulatedModel, Timeout
 
 # The module of this package that defines each public name, imported on first use. The
 # TYPE_CHECKING block and __all__ say the same for type checkers (a test checks all three agree).
 _MODULE_OF = {
-    "Budget": "budget",
-    "Limits": "budget",
+    "Budget": "model_calls.budget",
+    "Limits": "model_calls.budget",
     "Cap": "caps",
     "check_cap": "caps",
     "clamp_to_cap": "caps",
@@ -92,8 +92,8 @@ _MODULE_OF = {
     "route": "combinators",
     "tool": "combinators",
     "vote": "combinators",
-    "ToolCall": "completion",
-    "Usage": "completion",
+    "ToolCall": "model_calls.completion",
+    "Usage": "model_calls.completion",
     "BudgetExceeded": "errors",
     "CapReached": "errors",
     "ModelCallError": "errors",
@@ -102,23 +102,23 @@ _MODULE_OF = {
     "StoppedError": "errors",
     "UnknownPriceError": "errors",
     "WorkflowError": "errors",
-    "CallResult": "models",
-    "ModelMap": "models",
-    "Run": "models",
-    "RunSummary": "models",
+    "CallResult": "model_calls.models",
+    "ModelMap": "model_calls.models",
+    "Run": "model_calls.models",
+    "RunSummary": "model_calls.models",
     "PATTERN_IDS": "plan",
     "Node": "plan",
     "PatternId": "plan",
-    "Price": "prices",
-    "PriceBook": "prices",
-    "RetryPolicy": "retry",
+    "Price": "model_calls.prices",
+    "PriceBook": "model_calls.prices",
+    "RetryPolicy": "model_calls.retry",
     "current_path": "scope",
     "scope": "scope",
     "step_path": "scope",
-    "Fail": "simulated",
-    "Reply": "simulated",
-    "SimulatedModel": "simulated",
-    "Timeout": "simulated",
+    "Fail": "model_calls.simulated",
+    "Reply": "model_calls.simulated",
+    "SimulatedModel": "model_calls.simulated",
+    "Timeout": "model_calls.simulated",
 }
 
 __all__ = [

@@ -16,7 +16,7 @@ from hypothesis import settings
 # The loopback OpenAI-compatible server fixtures (`stub`); see tests/stub_server.py.
 from stub_server import stub, stub_server_session  # noqa: F401
 
-from runtime.bpe import CACHE_ENV
+from runtime.model_calls.bpe import CACHE_ENV
 
 # In CI, property tests draw the same examples every run: a red build then means a change
 # broke something, not that a seed was unlucky. Locally they keep exploring new examples.

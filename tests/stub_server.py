@@ -47,7 +47,7 @@ from typing import Any
 
 import pytest
 
-from runtime.structured import forget_traits
+from runtime.model_calls.structured import forget_traits
 
 STUB_MODEL = "openai/stub"
 

@@ -6,8 +6,8 @@ import asyncio
 import json
 
 from runtime.combinators import agent_loop, execute_sync, tool
-from runtime.models import Run
-from runtime.simulated import Reply, SimulatedModel
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import Reply, SimulatedModel
 
 
 def add(a: int, b: int) -> int:

@@ -20,8 +20,8 @@ from runtime.combinators import (
     required_fields,
     route,
 )
-from runtime.models import Run
-from runtime.simulated import SimulatedModel
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import SimulatedModel
 
 
 def upper(text: str) -> str:

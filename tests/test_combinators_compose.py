@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from runtime.budget import Limits
 from runtime.combinators import (
     Draft,
     Sections,
@@ -21,8 +20,9 @@ from runtime.combinators import (
     route,
 )
 from runtime.errors import OutputValidationError
-from runtime.models import Run
-from runtime.simulated import Reply, SimulatedModel
+from runtime.model_calls.budget import Limits
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import Reply, SimulatedModel
 
 
 class Answer(BaseModel):

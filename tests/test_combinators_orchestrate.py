@@ -9,8 +9,8 @@ import pytest
 from pydantic import BaseModel
 
 from runtime.combinators import PlanRejected, Work, execute_sync, llm, orchestrate
-from runtime.models import Run
-from runtime.simulated import Reply, SimulatedModel
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import Reply, SimulatedModel
 
 
 class Research(BaseModel):

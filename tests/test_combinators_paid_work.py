@@ -20,7 +20,7 @@ from runtime.combinators.refine import refine
 from runtime.combinators.route import route
 from runtime.combinators.step import llm
 from runtime.combinators.vote import vote
-from runtime.completion import CallRequest, RawCompletion, Usage
+from runtime.model_calls.completion import CallRequest, RawCompletion, Usage
 
 Send = Callable[[CallRequest], Coroutine[Any, Any, RawCompletion]]
 

@@ -9,8 +9,8 @@ import pytest
 from virtual_clock import run_virtual
 
 from runtime.combinators import BranchFailed, Sections, execute_sync, llm, parallel
-from runtime.models import Run
-from runtime.simulated import SimulatedModel
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import SimulatedModel
 
 
 def sleeper(seconds: float, result: str) -> Any:

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from runtime.combinators import Draft, Verdict, execute_sync, llm, refine
-from runtime.models import Run
-from runtime.simulated import Reply, SimulatedModel
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import Reply, SimulatedModel
 
 
 def test_the_evaluator_stops_at_max_rounds_and_returns_the_best_draft() -> None:

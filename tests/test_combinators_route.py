@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 
 from runtime.combinators import execute_sync, llm, route
-from runtime.models import ModelMap, Run
-from runtime.simulated import Reply, SimulatedModel
+from runtime.model_calls.models import ModelMap, Run
+from runtime.model_calls.simulated import Reply, SimulatedModel
 
 
 class Category(BaseModel):

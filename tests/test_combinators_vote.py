@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from runtime.combinators import UNCERTAIN, execute_sync, llm, vote
-from runtime.completion import CallRequest, RawCompletion
-from runtime.models import Run
-from runtime.simulated import SimulatedModel
+from runtime.model_calls.completion import CallRequest, RawCompletion
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import SimulatedModel
 
 
 def scripted(*answers: str) -> Any:

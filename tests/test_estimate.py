@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from advisor.calls import count_calls
-from runtime.budget import PROMPT_MARGIN
 from runtime.estimate import contract_dict, estimate_settings, render_text
+from runtime.model_calls.budget import PROMPT_MARGIN
 from runtime.plan import Node
 from runtime.settings import Settings
 

@@ -22,10 +22,10 @@ from runtime import Fail, Limits, PriceBook, Reply, RetryPolicy, Run, SimulatedM
 from runtime.combinators.execute import execute
 from runtime.errors import WorkflowError
 from runtime.estimate import Estimate, estimate_settings
-from runtime.models import DEFAULT_MAX_TOKENS
+from runtime.model_calls.models import DEFAULT_MAX_TOKENS
+from runtime.model_calls.tokens import count_text
 from runtime.plan import Node
 from runtime.settings import LimitSettings, Settings
-from runtime.tokens import count_text
 from tests.estimate_flows import TOOL_RESULT, build_flow
 
 EXAMPLES = sorted(Path(__file__).parent.parent.joinpath("examples").glob("*.yaml"))

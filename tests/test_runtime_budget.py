@@ -20,7 +20,7 @@ from runtime import (
     Run,
     SimulatedModel,
 )
-from runtime.budget import Spend
+from runtime.model_calls.budget import Spend
 
 MSG = [{"role": "user", "content": "Summarise the customer's complaint in one line."}]
 
@@ -153,8 +153,8 @@ def test_a_schema_sent_as_response_format_is_reserved_for() -> None:
     from pydantic import BaseModel, Field
 
     from runtime import Run, SimulatedModel
-    from runtime.budget import with_margin
-    from runtime.tokens import count_messages
+    from runtime.model_calls.budget import with_margin
+    from runtime.model_calls.tokens import count_messages
 
     class Report(BaseModel):
         findings: list[str] = Field(description="Every finding, one sentence each. " * 20)

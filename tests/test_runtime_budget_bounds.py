@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from stub_server import STUB_MODEL, StubServer, digits_apart, times_1_6
 
 from runtime import BudgetExceeded, Limits, Price, PriceBook, Run, StoppedError
-from runtime.bounds import byte_bound, tokenizer_known
 from runtime.combinators import execute_sync, llm
 from runtime.errors import BudgetOverrun
+from runtime.model_calls.bounds import byte_bound, tokenizer_known
 
 PRICE = Price(input_per_mtok=2.0, output_per_mtok=8.0)
 

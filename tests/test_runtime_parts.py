@@ -14,7 +14,7 @@ from runtime import (
     scope,
     step_path,
 )
-from runtime.tokens import approx_count, count_messages, count_text
+from runtime.model_calls.tokens import approx_count, count_messages, count_text
 
 
 def test_token_counts_match_openais_tokenizer() -> None:

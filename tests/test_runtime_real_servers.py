@@ -17,7 +17,7 @@ from stub_server import STUB_MODEL, Scripted, StubServer
 
 from runtime import ModelCallError, RetryPolicy, Run
 from runtime.combinators import agent_loop, execute_sync, llm, route
-from runtime.openai_backend import close_clients
+from runtime.model_calls.openai_backend import close_clients
 
 MSG = [{"role": "user", "content": "Classify: my invoice is wrong"}]
 

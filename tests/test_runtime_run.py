@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-import runtime.models
+import runtime.model_calls.models
 from runtime import (
     BudgetExceeded,
     Cap,
@@ -23,9 +23,9 @@ from runtime import (
     Timeout,
     scope,
 )
+from runtime.model_calls.trace import scrub
 from runtime.plan import Node
 from runtime.settings import LimitSettings, ModelChoice, PriceOverride, Settings
-from runtime.trace import scrub
 
 MSG = [{"role": "user", "content": "Draft a reply to the customer."}]
 
@@ -108,7 +108,7 @@ def test_real_requests_fail_loudly_in_the_test_suite(monkeypatch: pytest.MonkeyP
     with pytest.raises(ModelRequestsDisabled, match="openai/gpt-4o-mini"):
         Run().call_sync("draft", MSG, max_tokens=10)
     monkeypatch.setenv("WFADVISE_ALLOW_MODEL_REQUESTS", "1")
-    monkeypatch.setattr(runtime.models, "ALLOW_MODEL_REQUESTS", False)
+    monkeypatch.setattr(runtime.model_calls.models, "ALLOW_MODEL_REQUESTS", False)
     with pytest.raises(ModelRequestsDisabled):
         Run().call_sync("draft", MSG, max_tokens=10)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import InputError, SettingsError, TraceFileError
+from runtime.model_calls.tally import StepTally
+from runtime.model_calls.trace import Trace
 from runtime.plan import Node
 from runtime.settings import Settings
-from runtime.tally import StepTally
-from runtime.trace import Trace
 
 
 def _settings_file(tmp_path: Path, **changes: object) -> Path:

@@ -21,7 +21,7 @@ from runtime import (
     SimulatedModel,
     scope,
 )
-from runtime.tokens import count_text
+from runtime.model_calls.tokens import count_text
 
 MSG = [{"role": "user", "content": "Classify this support ticket about a refund."}]
 

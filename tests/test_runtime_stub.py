@@ -19,7 +19,7 @@ from runtime import (
     RetryPolicy,
     Run,
 )
-from runtime.retry import retry_after_s
+from runtime.model_calls.retry import retry_after_s
 
 
 def stub_run(stub: StubServer, **kw: object) -> Run:
@@ -42,7 +42,7 @@ def test_usage_is_read_from_the_response(stub: StubServer) -> None:
 
 
 def test_the_openai_sdk_exposes_retry_after_on_its_exception(stub: StubServer) -> None:
-    # openai's APIStatusError keeps the httpx response; runtime.retry reads its headers.
+    # openai's APIStatusError keeps the httpx response; runtime.model_calls.retry reads its headers.
     stub.error(429, "slow down", headers={"Retry-After": "7"})
     run = stub_run(stub, retry=RetryPolicy(max_attempts=1))
     with pytest.raises(ModelCallError) as info:
@@ -189,7 +189,7 @@ def test_a_provider_counting_more_prompt_tokens_cannot_push_a_run_over_max_token
     stub: StubServer,
 ) -> None:
     from runtime import BudgetExceeded
-    from runtime.tokens import count_messages
+    from runtime.model_calls.tokens import count_messages
 
     # Another provider's tokenizer sees 12% more prompt tokens than our o200k count.
     long_msg = [{"role": "user", "content": "Summarise the quarterly report. " * 40}]

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime import bpe
-from runtime.bpe import O200K_FILE, O200K_PAT, O200k, load_ranks, parse_ranks
-from runtime.prices import _litellm_dir
-from runtime.tokens import count_text
+from runtime.model_calls import bpe
+from runtime.model_calls.bpe import O200K_FILE, O200K_PAT, O200k, load_ranks, parse_ranks
+from runtime.model_calls.prices import _litellm_dir
+from runtime.model_calls.tokens import count_text
 
 tiktoken = pytest.importorskip("tiktoken")
 folder = _litellm_dir()

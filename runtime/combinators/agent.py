@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..completion import ToolCall
 from ..errors import CapReached, StoppedError
+from ..model_calls.completion import ToolCall
 from .base import Step, named, note
 from .step import Message, Prompt, render
 from .tools import Tool, ToolArgumentError, toolset
 
 if TYPE_CHECKING:
-    from ..models import CallResult, Run
+    from ..model_calls.models import CallResult, Run
 
 
 @dataclass

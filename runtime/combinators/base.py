@@ -11,11 +11,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ..model_calls.secrets import scrub
 from ..scope import current_path
-from ..secrets import scrub
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 Step: TypeAlias = Callable[["Run", Any], Awaitable[Any]]
 """A step: `async def step(run, input) -> output`. Every combinator takes and returns steps."""

@@ -12,7 +12,7 @@ from .errors import GateFailed
 from .gates import Gate
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 
 def chain(*steps: StepLike, gates: Mapping[str, Gate] | None = None, name: str = "chain") -> Step:

@@ -10,7 +10,7 @@ from ..errors import StoppedError
 from .base import Note, StepLike, as_step, collecting_notes
 
 if TYPE_CHECKING:
-    from ..models import Run, RunSummary
+    from ..model_calls.models import Run, RunSummary
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ async def execute(flow: StepLike, run: Run, value: Any) -> Outcome:
 def execute_sync(flow: StepLike, run: Run, value: Any) -> Outcome:
     """`execute` for synchronous callers such as a CLI (not from inside an event loop); the
     model clients opened in the loop are closed before it ends."""
-    from ..openai_backend import close_clients
+    from ..model_calls.openai_backend import close_clients
 
     async def run_and_close() -> Outcome:
         try:

@@ -12,7 +12,7 @@ from ..scope import scope
 from .base import Step
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 Job = Callable[[], Awaitable[Any]]
 

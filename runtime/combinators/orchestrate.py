@@ -17,7 +17,7 @@ from .fanout import fan_out, scoped_job
 from .parallel import OnFailure, _show, settle
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 
 @dataclass(frozen=True)

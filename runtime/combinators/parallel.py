@@ -14,7 +14,7 @@ from .errors import BranchFailed
 from .fanout import Gathered, fan_out, scoped_job
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 OnFailure = Literal["fail", "partial"]
 

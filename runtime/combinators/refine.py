@@ -13,7 +13,7 @@ from .base import Step, StepLike, as_step, named, note
 from .parallel import _show
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 
 class Verdict(BaseModel):

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ..budget import Budget, Reservation
 from ..errors import BudgetExceeded, OutputValidationError
-from ..replies import label_key
+from ..model_calls.budget import Budget, Reservation
+from ..model_calls.replies import label_key
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 
 def route(

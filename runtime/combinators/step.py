@@ -14,7 +14,7 @@ from ..errors import OutputValidationError
 from .base import Step, named
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 Message: TypeAlias = Mapping[str, Any]
 Prompt: TypeAlias = "str | Callable[[Any], str | Sequence[Message]]"

@@ -14,7 +14,7 @@ from .fanout import Gathered, fan_out, scoped_job
 from .step import sampling_temperature
 
 if TYPE_CHECKING:
-    from ..models import Run
+    from ..model_calls.models import Run
 
 UNCERTAIN: Final = "UNCERTAIN"
 """The answer when no output reaches the threshold: a refusal to guess."""

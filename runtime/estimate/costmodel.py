@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..budget import PROMPT_MARGIN
+from ..model_calls.budget import PROMPT_MARGIN
+from ..model_calls.prices import Price
 from ..plan import Node
-from ..prices import Price
 
 REPAIRS = 3
 """Extra attempts a structured step gets when its output fails validation (the repair chain)."""

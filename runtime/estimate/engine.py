@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .. import catalog
-from ..models import DEFAULT_MAX_TOKENS
+from ..model_calls.models import DEFAULT_MAX_TOKENS
+from ..model_calls.prices import PriceBook, map_entry
+from ..model_calls.tokens import approx_count
 from ..plan import Node
-from ..prices import PriceBook, map_entry
 from ..settings import Settings
-from ..tokens import approx_count
 from .calibrate import Calibration
 from .costmodel import Context, Cost, Size, StepFacts, Tally
 from .costwalk import walk

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..prices import Price
+from ..model_calls.prices import Price
 from .calibrate import Calibration
 from .costmodel import Tally
 

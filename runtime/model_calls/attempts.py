@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
+from ..errors import BudgetOverrun, ModelCallError, StoppedError
 from .budget import Budget, Reservation
 from .completion import CallRequest, RawCompletion, Usage
-from .errors import BudgetOverrun, ModelCallError, StoppedError
 from .failures import describe, is_timeout
 from .litellm_backend import litellm_complete
 from .openai_backend import base_url, client_for, openai_complete, speaks_openai
@@ -34,7 +34,7 @@ class FormatRefused(Exception):
 
 
 class Attempts:
-    """Reservation, sending, retries, settlement and tracing for Run (see runtime.models)."""
+    """Reservation, sending, retries, settlement and tracing for Run (see models.py)."""
 
     budget: Budget
     simulated: SimulatedModel | None

@@ -6,7 +6,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from .errors import BudgetExceeded
+from ..errors import BudgetExceeded
 
 PROMPT_MARGIN = 0.15
 """Share added to counted prompt tokens when reserving a call. Providers' tokenizers

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from .completion import ToolCall, Usage
 
 if TYPE_CHECKING:
-    from .settings import ModelChoice
+    from ..settings import ModelChoice
 
 T = TypeVar("T")
 

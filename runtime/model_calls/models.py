@@ -13,24 +13,24 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel
 
+from ..errors import ModelRequestsDisabled, StoppedError
+from ..scope import step_path
 from .attempts import Attempts, FormatRefused, _counts, log
 from .bounds import prompt_reservation
 from .budget import Budget, Limits
 from .calltypes import CallResult, ModelMap, RunSummary
 from .completion import CallRequest, RawCompletion
-from .errors import ModelRequestsDisabled, StoppedError
 from .openai_backend import base_url
 from .prices import Price, PriceBook
 from .replies import validate_reply
 from .retry import RetryPolicy
-from .scope import step_path
 from .secrets import register_secret
 from .simulated import SimulatedModel
 from .structured import parse_tool_call, plan_wire, traits
 from .trace import Trace
 
 if TYPE_CHECKING:
-    from .settings import ModelChoice, Settings
+    from ..settings import ModelChoice, Settings
 
 __all__ = ["DEFAULT_MAX_TOKENS", "CallResult", "ModelMap", "Run", "RunSummary"]
 

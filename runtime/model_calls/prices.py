@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UnknownPriceError
-from .settings import PriceOverride
+from ..errors import UnknownPriceError
+from ..settings import PriceOverride
 
 PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
 

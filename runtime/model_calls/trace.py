@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import TraceFileError
+from ..errors import TraceFileError
 from .secrets import scrub
 
 __all__ = ["Trace", "scrub"]
