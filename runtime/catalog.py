@@ -7,6 +7,7 @@ numbers. Nothing else restates them.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -356,7 +357,8 @@ STEP_KINDS: dict[StepKind, StepKindInfo] = {
 }
 """Every step kind by name."""
 
-# A leaf step whose name says it checks something is a validate step: short output, small model.
+# A leaf step whose name says (by a whole word) it checks something, and has no role, is a
+# validate step: short output, small model. `investigate` and `aggregate` generate.
 _VALIDATE_WORDS = ("validate", "check", "verify", "gate", "classify", "detect", "moderate", "grade")
 
 # The steps a pattern's node owns itself, by position (names may be renamed to stay unique).
@@ -388,10 +390,17 @@ def step_kind(node: Node, step: str, *, parent: Node | None = None) -> StepKind:
         kinds = _OWN_STEP_KINDS[node.pattern]
         index = node.steps.index(step)
         return kinds[index] if index < len(kinds) else "generate"
+    role = node.params.get("role")
+    if node.pattern == "evaluator-optimizer" or role == "check":
+        return "evaluate"  # a check answers with a verdict, like an evaluator
     if parent is not None and parent.pattern == "parallel-voting":
         return "vote"
-    lowered = step.lower()
-    return "validate" if any(word in lowered for word in _VALIDATE_WORDS) else "generate"
+    if role == "classify":
+        return "classify"
+    if role in ("generate", "extract", "transform"):
+        return "generate"
+    words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", step).lower())
+    return "validate" if any(word in _VALIDATE_WORDS for word in words) else "generate"
 
 
 def step_kinds(plan: Node) -> dict[str, StepKind]:

@@ -21,6 +21,22 @@ PatternId = Literal[
 PATTERN_IDS: tuple[PatternId, ...] = get_args(PatternId)
 """Every pattern id, lowest rung first."""
 
+NodePattern = Literal[
+    "single-call",
+    "prompt-chaining",
+    "routing",
+    "parallel-sectioning",
+    "parallel-voting",
+    "orchestrator-workers",
+    "evaluator-optimizer",
+    "agent-loop",
+    "code",
+]
+"""What a composition node is: a pattern id, or `code` for a step that makes no model call."""
+
+CODE: Literal["code"] = "code"
+"""The node pattern of a step done by plain code (a check function the user fills in)."""
+
 Param = Union[str, int, float, bool, list[str], None]  # noqa: UP007 - pydantic needs the runtime union on 3.10
 
 
@@ -29,8 +45,8 @@ class Node(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    pattern: PatternId
-    """Which ladder pattern this node implements."""
+    pattern: NodePattern
+    """Which ladder pattern this node implements (`code`: a step that makes no model call)."""
     name: str
     """The user's name for this node: a step, category, branch or worker type."""
     steps: list[str] = Field(default_factory=list)
@@ -51,11 +67,11 @@ class Node(BaseModel):
         return [step for node in self.walk() for step in node.steps]
 
     def patterns(self) -> set[str]:
-        """Every pattern id used in the tree."""
-        return {node.pattern for node in self.walk()}
+        """Every pattern id used in the tree (`code` steps are not patterns)."""
+        return {node.pattern for node in self.walk() if node.pattern != CODE}
 
     def depth(self) -> int:
         """Nesting depth of non-leaf patterns (a lone single call is 0)."""
         if not self.children:
-            return 0 if self.pattern == "single-call" else 1
+            return 0 if self.pattern in ("single-call", CODE) else 1
         return 1 + max(child.depth() for child in self.children)

@@ -45,6 +45,8 @@ TOOL_CALL_OVERHEAD = 40
 def walk(ctx: Context, node: Node, inp: Size) -> Flow:
     """The output size and per-execution cost of `node` on an input of `inp` tokens."""
     kind = node.pattern
+    if kind == "code":  # a plain-code check: no call, the artifact passes on unchanged
+        return Flow(inp, Cost())
     if kind == "single-call":
         return _handoff(ctx, node.steps[0], call(ctx, node.steps[0], inp))
     if kind == "prompt-chaining":
@@ -73,7 +75,9 @@ def _chain(ctx: Context, node: Node, inp: Size) -> Flow:
     cost, size = Cost(), inp
     for child in node.children:
         flow = walk(ctx, child, size)
-        cost, size = then(cost, flow.cost), flow.out
+        # A check's verdict never replaces the artifact: the next step gets what it judged.
+        passes = child.params.get("role") == "check" and child.params.get("on_fail") != "revise"
+        cost, size = then(cost, flow.cost), size if passes else flow.out
     return Flow(size, cost)
 
 
@@ -96,6 +100,8 @@ def _sections(ctx: Context, node: Node, inp: Size) -> Flow:
     for branch, child in zip(branches, node.children, strict=True):
         header = SECTION_HEADER_TOKENS + len(child.name)
         joined = joined + branch.out + Size(header, header)
+    if node.params.get("role") == "guard":  # guardrails veto; the guarded step's output goes on
+        return Flow(branches[0].out, cost)
     if not node.steps:
         return Flow(joined, cost)
     merge = _handoff(ctx, node.steps[0], call(ctx, node.steps[0], joined))

@@ -1,0 +1,94 @@
+"""The escalation-ladder diagnosis: answers in, the simplest composition that fits out.
+
+By job: `compose` builds the tree, `explain` reads the reasons back from it, `advice` warns
+from the answers and the numbers, `parameters` picks models and caps, `overrides` rewrites the
+answers for another pattern. Call counts are computed once per recommendation.
+"""
+
+from __future__ import annotations
+
+from runtime.plan import Node, PatternId
+
+from ..answers import Answers
+from ..calls import CallCount, count_calls
+from ..recommendation import CallsPerRequest, Recommendation
+from . import advice, explain
+from .compose import Built, build
+from .overrides import force, override_warning, rejected
+from .parameters import params
+from .tree import primary_pattern, uses
+
+__all__ = ["diagnose", "force", "primary_pattern", "uses"]
+
+
+def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendation:
+    """Recommend the simplest composition for `answers` (or build the `override` pattern)."""
+    override = override or answers.override
+    natural = build(answers)
+    natural_pattern = primary_pattern(natural.tree)
+    built, shown, first = natural, answers, []
+    if override is not None and override != natural_pattern:
+        shown = force(answers, override)
+        built = build(shown)
+        first = [f"You picked {override}; your answers lead to {natural_pattern}."]
+        built.warnings.append(override_warning(answers, natural.tree, built.tree, override))
+    calls = count_calls(built.tree)
+    warnings = [*built.warnings, *advice.structural(shown, built.tree, calls)]
+    reasons = first + explain.reasons(shown, built.tree)
+    rec = _recommend(answers, built, calls, reasons, warnings, natural_pattern, override)
+    extra = _money_warnings(rec, built)
+    return rec.model_copy(update={"warnings": [*rec.warnings, *extra]}) if extra else rec
+
+
+def _money_warnings(rec: Recommendation, built: Built) -> list[str]:
+    """Advice from the dollar figures, when the answers give a budget or a difficulty split."""
+    answers = rec.answers
+    tiers = answers.difficulty
+    if answers.budget_usd_per_request is None and tiers is None:
+        return []
+    from runtime.errors import UnknownPriceError
+    from runtime.estimate import estimate_settings
+
+    settings = rec.settings()
+    single = None
+    try:
+        usd = estimate_settings(settings, {}, with_alternatives=False).total.usd_exp
+        if tiers is not None and built.tier_models:
+            steps = dict(settings.models.steps) | {s: tiers.hard for s in built.tier_models}
+            alone = settings.model_copy(
+                update={"models": settings.models.model_copy(update={"steps": steps})}
+            )
+            est = estimate_settings(alone, {}, with_alternatives=False)
+            router = set(rec.composition.steps)  # without the split there is no classify call
+            single = est.total.usd_exp - sum(f.usd for f in est.steps if f.step in router)
+    except UnknownPriceError:
+        return []
+    return advice.money(answers, usd, single)
+
+
+def _recommend(
+    answers: Answers,
+    built: Built,
+    calls: CallCount,
+    reasons: list[str],
+    warnings: list[str],
+    natural: PatternId,
+    override: PatternId | None,
+) -> Recommendation:
+    tree: Node = built.tree
+    chosen = params(answers, tree, calls.worst, built.tier_models, warnings)
+    return Recommendation(
+        pattern=primary_pattern(tree),
+        uses=uses(tree),
+        composition=tree,
+        reasons=reasons,
+        rejected=rejected(answers, tree, calls, natural, override),
+        warnings=list(dict.fromkeys(warnings)),
+        calls_per_request=CallsPerRequest(
+            expected=calls.expected, worst=calls.worst, critical_path=calls.critical_path
+        ),
+        params=chosen,
+        answers=answers,
+        override=override if override != natural else None,
+        natural_pattern=natural,
+    )

@@ -1,0 +1,180 @@
+"""Warnings that use the answers and the numbers: what the user should know or fix."""
+
+from __future__ import annotations
+
+from runtime.catalog import DEFAULTS
+from runtime.plan import Node
+
+from ..answers import Answers
+from ..calls import CallCount
+from ..task_model import name_words
+
+SIDE_EFFECT_WORDS = frozenset(
+    ("send", "delete", "refund", "pay", "book", "create", "update", "write", "post", "transfer")
+)
+"""Whole words of a tool name that say it changes something outside the system."""
+LATENCY_CALLS = 3
+"""Sequential calls beyond which a person who waits feels the workflow."""
+MIN_DAILY_SAVING_USD = 1.0
+"""A routing split saving less than this a day is not worth a second path to maintain."""
+
+
+def structural(answers: Answers, tree: Node, calls: CallCount) -> list[str]:
+    """Warnings read from the answers and the tree (no prices needed)."""
+    out: list[str] = []
+    out += _unused(answers)
+    out += _criteria(answers, tree)
+    out += _voting(answers, tree)
+    out += _tools(answers)
+    out += _not_wired(answers)
+    depth, steps = tree.depth(), len(tree.all_steps())
+    if depth > DEFAULTS.whiteboard_depth or steps > DEFAULTS.whiteboard_steps:
+        out.append(
+            f"this composition is {depth} levels deep with {steps} model steps: too much to "
+            "draw on one whiteboard — consider splitting it into separate workflows or "
+            "dropping a layer"
+        )
+    if answers.latency_sensitive and calls.critical_path > LATENCY_CALLS:
+        out.append(
+            f"A person waits for each answer, and a typical request waits for "
+            f"{calls.critical_path:g} calls one after another (up to {calls.worst} when every "
+            "cap is reached); run independent steps at once, or use a faster model."
+        )
+    return out
+
+
+def _unused(answers: Answers) -> list[str]:
+    out: list[str] = []
+    if answers.flow == "known":
+        if len(answers.category_names) == 1:
+            out.append(
+                f"One kind of input ({answers.category_names[0]}) needs no routing; "
+                "list at least two kinds of input, or none."
+            )
+        if len(answers.independent_subtasks) == 1:
+            out.append(
+                f"One independent subtask ({answers.independent_subtasks[0]}) is just another "
+                "step; list at least two to run side by side."
+            )
+        return out
+    who = "the agent" if answers.flow == "unknown" else "the planner"
+    keys = ["steps", "independent_subtasks", "needs_confidence"]
+    if answers.flow == "unknown":
+        keys.insert(1, "categories")
+    plain = {
+        "steps": "steps",
+        "categories": "kinds of input",
+        "independent_subtasks": "independent subtasks",
+        "needs_confidence": "wish for voting",
+    }
+    given = [plain[k] for k in keys if getattr(answers, k)]
+    if given:
+        out.append(
+            f"Not used: your {' and '.join(given)}, because {who} decides the path at run "
+            "time; if you can list the steps in advance, say the flow is known."
+        )
+    if answers.flow == "unknown" and not answers.tools:
+        out.append(
+            "An agent without tools is a chat with extra steps: it acts through tools. List "
+            "the tools it may call, or say the steps can be drawn in advance."
+        )
+    return out
+
+
+def _criteria(answers: Answers, tree: Node) -> list[str]:
+    refine = answers.refinement or answers.refine is not None
+    if answers.flow == "unknown":
+        return []
+    if refine and not answers.criteria:
+        return [
+            "No evaluator: the output gets better with critique, but nothing says what to "
+            "check; name criteria (e.g. faithful, fluent) to add one."
+        ]
+    if answers.criteria and not refine:
+        return [
+            f"Your criteria ({', '.join(answers.criteria_names)}) are not checked: you said "
+            "the output does not get better with critique; say it does (refinement) to add "
+            "an evaluator."
+        ]
+    return []
+
+
+def _voting(answers: Answers, tree: Node) -> list[str]:
+    wants = answers.needs_confidence or answers.vote is not None
+    if wants and not answers.errors_are_random:
+        return [
+            "No voting: you want extra confidence, but the model errs the same way on the "
+            "same input, and voting cannot fix systematic errors (every vote repeats the "
+            "mistake); improve the prompt or context, try another model, or add an evaluator."
+        ]
+    out: list[str] = []
+    for node in tree.walk():
+        if node.pattern != "parallel-voting":
+            continue
+        task = node.children[0]
+        role = task.params.get("role")
+        if task.pattern != "single-call" or role in ("generate", "transform"):
+            out.append(
+                f"The vote is taken on free text ({task.name}): five drafts rarely match word "
+                "for word, so the majority is often UNCERTAIN; vote on a classify or extract "
+                "step (`vote: STEP`), or use an evaluator for free text."
+            )
+    return out
+
+
+def _tools(answers: Answers) -> list[str]:
+    risky = [
+        t
+        for t in answers.tools
+        if t not in answers.approval and SIDE_EFFECT_WORDS & set(name_words(t))
+    ]
+    if not risky:
+        return []
+    return [
+        f"{', '.join(risky)} change{'s' if len(risky) == 1 else ''} things outside the system "
+        "and run without a person's yes; list "
+        f"{'it' if len(risky) == 1 else 'them'} under `approval` unless a wrong call is harmless."
+    ]
+
+
+def _not_wired(answers: Answers) -> list[str]:
+    given = [k for k in ("dependencies", "conversation") if getattr(answers, k)]
+    if answers.summarize_after is not None:
+        given.append("summarize_after")
+    if any(s.each for s in answers.step_specs):
+        given.append("each")
+    if not given:
+        return []
+    return [
+        f"Not yet wired: {', '.join(f'`{k}`' for k in given)} "
+        f"{'is' if len(given) == 1 else 'are'} accepted but the generated project does not "
+        "act on it yet (planned); the workflow runs without it."
+    ]
+
+
+def money(
+    answers: Answers,
+    expected_usd: float | None,
+    single_model_usd: float | None,
+) -> list[str]:
+    """Warnings from the dollar figures: a budget below the expected cost, a split that does
+    not pay at the stated volume."""
+    out: list[str] = []
+    budget = answers.budget_usd_per_request
+    if budget is not None and expected_usd is not None and expected_usd > budget:
+        out.append(
+            f"Your budget of ${budget:g} per request is below the expected cost "
+            f"(${expected_usd:.4g}): most runs will stop at the cap; raise it or use a cheaper "
+            "model."
+        )
+    volume = answers.volume_per_day
+    if expected_usd is None or single_model_usd is None or volume is None:
+        return out
+    saving = (single_model_usd - expected_usd) * volume
+    if saving < MIN_DAILY_SAVING_USD:
+        out.append(
+            f"At {volume:,} requests a day the difficulty split saves ${saving:.2f} a day "
+            f"(${single_model_usd:.4g} per request on the hard model alone, ${expected_usd:.4g} "
+            "routed): less than it costs to keep two paths; consider one model."
+        )
+    return out

@@ -1,0 +1,205 @@
+"""Why each part of a composition is there, read from the finished tree in the user's words."""
+
+from __future__ import annotations
+
+import re
+
+from runtime.catalog import DEFAULTS
+from runtime.plan import CODE, Node
+
+from ..answers import Answers
+
+
+def reasons(answers: Answers, tree: Node) -> list[str]:
+    """One reason per decision in `tree`, outermost first, each naming the user's steps."""
+    out: list[str] = []
+    _visit(answers, tree, out)
+    if tree.pattern == "evaluator-optimizer" and out:  # the loop wraps all there is
+        out[0] = out[0].replace(" only (not the steps around it)", "")
+    if tree.pattern == "single-call":
+        out.append(
+            f"Your task is one step ({tree.name}) with nothing around it, so one "
+            "well-prompted call does it; climb the ladder only if that falls short."
+        )
+    if answers.tools and answers.flow == "known":
+        out.append(
+            f"Your code calls your tools ({', '.join(answers.tools)}) at fixed points of the "
+            "workflow, so no agent is needed to choose them."
+        )
+    return list(dict.fromkeys(out))
+
+
+def _visit(answers: Answers, node: Node, out: list[str], prefix: str = "") -> None:
+    text = _reason(answers, node)
+    if text:
+        out.append(_unprefixed(text, prefix))
+    for child in node.children:
+        inner = f"{child.name}_" if node.pattern == "routing" else prefix
+        _visit(answers, child, out, inner)
+
+
+def _unprefixed(text: str, prefix: str) -> str:
+    """A category's or tier's copy of a step, named as the user named it."""
+    if not prefix:
+        return text
+    return re.sub(rf"\b{re.escape(prefix)}", "", text)
+
+
+def _names(node: Node) -> str:
+    return ", ".join(_label(c) for c in node.children)
+
+
+def _label(node: Node) -> str:
+    """What a user calls a node: its step name, or the name of the step it wraps."""
+    if node.pattern in ("single-call", CODE):
+        return node.name
+    if node.params.get("role") == "check" and node.children:  # a check looping its step
+        return f"{_label(node.children[0])} -> {node.name}"
+    wrapper = node.pattern in ("parallel-voting", "evaluator-optimizer")
+    if (wrapper or node.params.get("role") == "guard") and node.children:
+        return _label(node.children[0])
+    return node.name
+
+
+def _reason(answers: Answers, node: Node) -> str | None:
+    p = node.params
+    if node.pattern == "prompt-chaining":
+        order = " -> ".join(_label(c) for c in node.children)
+        text = (
+            f"Your steps ({order}) always run in the same order, so a prompt chain runs them "
+            "one after another, each on the artifact as it stands."
+        )
+        shaping = [c.name for c in node.children if c.params.get("role") == "transform"]
+        if shaping:
+            text += f" {', '.join(shaping)} rewrites it: its output replaces the artifact."
+        return text
+    if p.get("role") == "check" and p.get("checks"):
+        return _check_reason(node)
+    if node.pattern == "parallel-sectioning" and p.get("role") == "guard":
+        rails = ", ".join(c.name for c in node.children[1:])
+        return (
+            f"Your guardrails ({rails}) run beside {p.get('guard')} at the same time and can "
+            "veto its output before any later step runs: no extra wait, one call per model "
+            "guardrail."
+        )
+    if node.pattern == "parallel-sectioning":
+        merged = "a merge call joins them" if node.steps else "code joins them"
+        if p.get("role") == "check":
+            merged = "the artifact goes on only if every one passes"
+        return (
+            f"Your subtasks ({_names(node)}) need none of each other's results, so they run at "
+            f"the same time and {merged}: the same calls as in a row, less wait."
+        )
+    if node.pattern == "parallel-voting":
+        n, t = p.get("n", DEFAULTS.votes), p.get("threshold", DEFAULTS.vote_threshold)
+        what = _label(node.children[0])
+        return (
+            f"You want extra confidence and the model's mistakes vary from run to run, so "
+            f"{what} runs {n} times and a majority of at least {float(str(t)):.0%} wins (below "
+            "it the answer is UNCERTAIN); the steps around it run once."
+        )
+    if node.pattern == "evaluator-optimizer":
+        return _refine_reason(answers, node)
+    if node.pattern == "routing":
+        return _route_reason(answers, node)
+    if node.pattern == "orchestrator-workers":
+        text = (
+            "Which subtasks a request needs, and how many, depends on the input, so a planner "
+            f"splits each request for workers (at most {p.get('max_workers')}) and a last call "
+            "combines their results."
+        )
+        if answers.category_names:
+            text += f" Your kinds of work ({_names(node)}) become the workers it can assign."
+        return text
+    if node.pattern == "agent-loop":
+        return _agent_reason(answers, node)
+    return None
+
+
+def _check_reason(node: Node) -> str:
+    p = node.params
+    target = p.get("checks")
+    who = (
+        "a function you fill in (checks.py), no model call" if p.get("by") == "code" else "one call"
+    )
+    if target == "input":
+        return f"{node.name} judges the input before anything runs ({who}); a fail stops the run."
+    if p.get("on_fail") == "revise":
+        rounds = int(str(p.get("max_rounds", DEFAULTS.max_rounds)))
+        return (
+            f"{node.name} judges {target}'s output ({who}); on a fail {target} runs again with "
+            f"its feedback, at most {rounds} rounds, and the artifact goes on unchanged by the "
+            "check."
+        )
+    return (
+        f"{node.name} judges {target}'s output ({who}) and passes it on unchanged; on a fail "
+        "the run stops with the check's reason."
+    )
+
+
+def _refine_reason(answers: Answers, node: Node) -> str:
+    criteria = [str(c) for c in _list(node.params.get("criteria"))]
+    rounds = int(str(node.params.get("max_rounds", DEFAULTS.max_rounds)))
+    inner = _label(node.children[0])
+    own = len(node.steps)
+    calls = f"at most {rounds} rounds: at most {rounds * (1 + own)} calls for {inner}"
+    if inner == "chain" or inner in ("answer",):
+        where = "the output"
+    else:
+        where = f"{inner} only (not the steps around it)"
+    judge = "code checks them (no evaluator call)," if not node.steps else "an evaluator judges,"
+    coded = [str(c) for c in _list(node.params.get("code_criteria"))]
+    if node.steps and coded:
+        judge = f"an evaluator judges (code checks {', '.join(coded)}),"
+    return (
+        f"The output gets better with critique and you said what to check "
+        f"({', '.join(criteria)}), so {judge} and a revision loop wraps {where}, {calls}."
+    )
+
+
+def _route_reason(answers: Answers, node: Node) -> str:
+    by = node.params.get("by")
+    fb = node.params.get("fallback")
+    if by == "difficulty" and answers.difficulty is not None:
+        d = answers.difficulty
+        return (
+            f"Inputs differ in difficulty, so one classify call picks the tier: easy ones run "
+            f"on {d.easy}, hard ones on {d.hard} (when unsure: hard)."
+        )
+    if by == "difficulty":
+        return (
+            "Most inputs are easy and some are hard, so a classifier sends easy ones to one "
+            "call on a small model and hard ones to the full workflow (when unsure: the full "
+            "one)."
+        )
+    labels = ", ".join(answers.category_names)
+    if by == "category+difficulty" and answers.difficulty is not None:
+        return (
+            f"Different kinds of input ({labels}) need different handling and differ in "
+            "difficulty, so ONE classify call picks both the kind and the tier "
+            f"({answers.difficulty.easy} for easy, {answers.difficulty.hard} for hard); "
+            f"anything unclear goes to {fb}."
+        )
+    own = " with its own pipeline" if answers.category_pipelines else ""
+    return (
+        f"Different kinds of input ({labels}) need different handling, so one classifier call "
+        f"sends each input to its handler{own} (anything unclear goes to {fb})."
+    )
+
+
+def _agent_reason(answers: Answers, node: Node) -> str:
+    steps = node.params.get("max_steps")
+    text = (
+        "Nobody can draw the steps before the run, so an agent loop lets the model choose "
+        f"the next step each time, at most {steps} steps."
+    )
+    if answers.tools:
+        text += f" The agent acts through your tools: {', '.join(answers.tools)}."
+    stop = [str(c) for c in _list(node.params.get("stop_when"))]
+    if stop:
+        text += f" It stops when its answer meets your criteria ({', '.join(stop)})."
+    return text
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
