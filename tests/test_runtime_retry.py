@@ -10,8 +10,8 @@ import pytest
 from virtual_clock import run_virtual
 
 from runtime import Fail, ModelCallError, RetryPolicy, Run, SimulatedModel, Timeout
+from runtime.model_calls.errors import SimulatedHTTPError
 from runtime.model_calls.retry import is_retryable, retry_after_s
-from runtime.model_calls.simulated import SimulatedHTTPError
 
 MSG = [{"role": "user", "content": "hi"}]
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from ..errors import BudgetOverrun, ModelCallError, StoppedError
 from .budget import Budget, Reservation
 from .completion import CallRequest, RawCompletion, Usage
+from .errors import FormatRefused
 from .failures import describe, is_timeout
 from .litellm_backend import litellm_complete
 from .openai_backend import base_url, client_for, openai_complete, speaks_openai
@@ -27,10 +28,6 @@ from .trace import Trace
 
 T = TypeVar("T")
 log = logging.getLogger("wfadvise.runtime")
-
-
-class FormatRefused(Exception):
-    """The server refused the response format; the call is planned again without it."""
 
 
 class Attempts:

@@ -7,15 +7,9 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from .errors import NoChoicesError
 from .retry import status_of
 from .secrets import scrub
-
-
-class NoChoicesError(Exception):
-    """The provider answered 200 but its reply held no choice to read."""
-
-    def __init__(self) -> None:
-        super().__init__("no choices in the reply")
 
 
 def is_timeout(exc: BaseException) -> bool:

@@ -15,11 +15,12 @@ from pydantic import BaseModel
 
 from ..errors import ModelRequestsDisabled, StoppedError
 from ..scope import step_path
-from .attempts import Attempts, FormatRefused, _counts, log
+from .attempts import Attempts, _counts, log
 from .bounds import prompt_reservation
 from .budget import Budget, Limits
 from .calltypes import CallResult, ModelMap, RunSummary
 from .completion import CallRequest, RawCompletion
+from .errors import FormatRefused
 from .openai_backend import base_url
 from .prices import Price, PriceBook
 from .replies import validate_reply

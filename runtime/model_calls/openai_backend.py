@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bounds import openai_base_from_env
 from .completion import CallRequest, RawCompletion, ToolCall, Usage
-from .failures import NoChoicesError
+from .errors import NoChoicesError
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI

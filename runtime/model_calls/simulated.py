@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .completion import CallRequest, RawCompletion, ToolCall, Usage
+from .errors import SimulatedHTTPError
 from .fake_values import fake_value, sentence
 from .tokens import count_messages, count_text
 
@@ -52,17 +53,6 @@ class Timeout:
 
 ScriptItem = Reply | Fail | Timeout | str | BaseException
 Script = Mapping[str, Sequence[ScriptItem]]
-
-
-class SimulatedHTTPError(Exception):
-    """An HTTP error from the simulated model; retried like a real provider's."""
-
-    def __init__(self, status_code: int, message: str, headers: Mapping[str, str]) -> None:
-        super().__init__(f"HTTP {status_code}: {message}")
-        self.status_code = status_code
-        """HTTP status code."""
-        self.headers = dict(headers)
-        """Response headers (Retry-After)."""
 
 
 @dataclass
