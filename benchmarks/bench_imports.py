@@ -56,7 +56,10 @@ print(json.dumps({
 """
 TOKENIZER_DRIVER = """
 import time
-from runtime.model_calls.tokens import count_text
+try:
+    from runtime.model_calls.tokens import count_text
+except ImportError:  # the layout before runtime/model_calls/
+    from runtime.tokens import count_text
 start = time.perf_counter()
 count_text("warm up the tokenizer")
 print(time.perf_counter() - start)
@@ -84,13 +87,15 @@ def render(root: Path, dest: Path) -> tuple[Path, str]:
         "import sys; from advisor.cli import main; "
         f"sys.argv = ['wfadvise', 'new', '--answers', {str(EXAMPLE)!r}, {str(dest)!r}]; main()"
     )
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=root,
         env=env(PYTHONPATH=str(root)),
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"rendering with the advisor at {root} failed:\n{done.stderr[-2000:]}")
     (package,) = [p.parent.name for p in dest.glob("*/__main__.py")]
     return dest, package
 
