@@ -40,7 +40,11 @@ def needed_files(
     todo: list[tuple[str, tuple[str, ...]]] = []
     for rel, text in project_sources.items():
         own = module_name(rel)
-        for target, names in _imports(ast.parse(text), own, is_package=rel.endswith("__init__.py")):
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:  # not Python we can read: keep every module rather than guess
+            return {rel for rel in runtime if rel.endswith(".py")}
+        for target, names in _imports(tree, own, is_package=rel.endswith("__init__.py")):
             if target == prefix or target.startswith(prefix + "."):
                 todo.append((target[len(prefix) + 1 :], names))
     lazy = {mod: _lazy_map(runtime[rel]) for mod, rel in files.items()}

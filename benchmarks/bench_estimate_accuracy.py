@@ -29,17 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["WFADVISE_ALLOW_MODEL_REQUESTS"] = "1"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from advisor.answers import load_answers
-from advisor.diagnose import diagnose
-from runtime import Limits, PriceBook, RetryPolicy, Run, SimulatedModel
-from runtime.combinators.execute import execute
-from runtime.errors import WorkflowError
+from advisor.template_store import publish
+from runtime import SimulatedModel
 from runtime.estimate import calibrate, estimate_settings
 from runtime.model_calls.completion import CallRequest
 from runtime.settings import LimitSettings, PriceOverride, Settings
-from tests.estimate_flows import build_flow
+from tests.rendered import Rendered, render_example
 from tests.stub_server import Scripted, StubServer, completion_body
-from tests.test_estimate_bound import PROMPT, with_tool_cap
+from tests.test_estimate_bound import with_tool_cap
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUT = "Please help: my March invoice shows two charges for one order. " * 20
@@ -93,8 +90,8 @@ def _hinted_schema(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def project(example: Path, model: str | None) -> Settings:
-    s = diagnose(load_answers(example)).settings()
+def project(made: Rendered, model: str | None) -> Settings:
+    s = made.settings
     update: dict[str, Any] = {"plan": with_tool_cap(s.plan), "limits": LimitSettings()}
     if model:
         update["models"] = s.models.model_copy(update={"default": model, "steps": {}})
@@ -103,31 +100,33 @@ def project(example: Path, model: str | None) -> Settings:
 
 
 async def one_run(
-    s: Settings, seed: int, trace: Path, stub: EchoStub | None
+    made: Rendered, s: Settings, seed: int, trace: Path, stub: EchoStub | None
 ) -> tuple[float, int, int]:
-    run = Run(
-        models=s.models,
-        limits=Limits(),
-        simulated=None if stub else SimulatedModel(seed=seed, text_tokens=300, tool_turns=seed % 4),
-        prices=PriceBook(s.prices),
-        retry=RetryPolicy(max_attempts=s.max_attempts),
+    """One run of the rendered project's own flow, on its own vendored runtime."""
+    rt, own = made.runtime, made.own(s)
+    sim = rt.SimulatedModel(seed=seed, text_tokens=300, tool_turns=seed % 4)
+    run = rt.Run(
+        models=own.models,
+        limits=rt.Limits(),
+        simulated=None if stub else sim,
+        prices=rt.PriceBook(own.prices),
+        retry=rt.RetryPolicy(max_attempts=s.max_attempts),
         max_tokens=s.max_tokens,
         trace=trace,
         api_base=stub.base_url if stub else None,
         api_key="test" if stub else None,
     )
-    flow = build_flow(s.plan, dict.fromkeys(s.plan.all_steps(), PROMPT))
-    with run, contextlib.suppress(WorkflowError):
-        await execute(flow, run, INPUT)
+    with run, contextlib.suppress(rt.WorkflowError):
+        await made.execute()(made.flow(s), run, INPUT)
     spent = run.budget.spent
     return spent.usd, spent.calls, spent.tokens
 
 
 async def all_runs(
-    s: Settings, traces: list[Path], stub: EchoStub | None
+    made: Rendered, s: Settings, traces: list[Path], stub: EchoStub | None
 ) -> list[tuple[float, int, int]]:
     """Every run of one example on one event loop (litellm caches its HTTP clients per loop)."""
-    results = [await one_run(s, i, path, stub) for i, path in enumerate(traces)]
+    results = [await one_run(made, s, i, path, stub) for i, path in enumerate(traces)]
     if stub is not None:
         import litellm
 
@@ -135,15 +134,17 @@ async def all_runs(
     return results
 
 
-def measure(example: Path, runs: int, stub: EchoStub | None, folder: Path) -> dict[str, float]:
-    s = project(example, STUB_MODEL if stub else None)
+def measure(made: Rendered, runs: int, stub: EchoStub | None, folder: Path) -> dict[str, float]:
+    s = project(made, STUB_MODEL if stub else None)
     from runtime.model_calls.tokens import count_text
 
     size = count_text(INPUT)
-    prompts = dict.fromkeys(s.plan.all_steps(), PROMPT)
+    prompts = made.prompts
     est = estimate_settings(s, prompts, input_tokens=size, with_alternatives=False)
-    traces = [folder / f"{example.stem}-{'http' if stub else 'sim'}-{i}.jsonl" for i in range(runs)]
-    results = asyncio.run(all_runs(s, traces, stub))
+    traces = [
+        folder / f"{made.path.name}-{'http' if stub else 'sim'}-{i}.jsonl" for i in range(runs)
+    ]
+    results = asyncio.run(all_runs(made, s, traces, stub))
     half = runs // 2
     learn = calibrate(traces[:half])
     after = estimate_settings(
@@ -181,9 +182,11 @@ def main() -> None:
     worst_seen, afters = 0.0, []
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            published = publish(store=Path(tmp) / "store")
             for example in examples:
+                made = render_example(example, Path(tmp) / "projects", published)
                 for label, server in (("sim", None), ("http", stub)):
-                    m = measure(example, args.runs, server, Path(tmp))
+                    m = measure(made, args.runs, server, Path(tmp))
                     afters.append(abs(m["after"]))
                     worst_seen = max(worst_seen, m["worst_ratio"])
                     print(

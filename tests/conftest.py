@@ -13,6 +13,9 @@ import pytest
 from batch_fixtures import batch_store, chain, postgres, single  # noqa: F401
 from hypothesis import settings
 
+# `rendered`: each example rendered and imported once per session; see tests/rendered.py.
+from rendered import rendered  # noqa: F401
+
 # The loopback OpenAI-compatible server fixtures (`stub`); see tests/stub_server.py.
 from stub_server import stub, stub_server_session  # noqa: F401
 

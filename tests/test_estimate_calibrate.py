@@ -4,48 +4,53 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rendered import EXAMPLES, Rendered
+from test_estimate_bound import project
 
-from runtime import Limits, PriceBook, RetryPolicy, Run, SimulatedModel
-from runtime.combinators.execute import execute
 from runtime.estimate import TraceError, calibrate, estimate_settings, read_runs
-from tests.estimate_flows import build_flow
-from tests.test_estimate_bound import EXAMPLES, PROMPT, project
+from runtime.settings import Settings
 
 
-def traced_run(s, seed: int, path: Path) -> float:  # type: ignore[no-untyped-def]
-    """Run the plan once on the simulated model with a trace; the run's cost."""
-    run = Run(
-        models=s.models,
-        limits=Limits(),
-        simulated=SimulatedModel(seed=seed, text_tokens=150, tool_turns=seed % 4),
-        prices=PriceBook(s.prices),
-        retry=RetryPolicy(max_attempts=s.max_attempts),
+def traced_run(made: Rendered, s: Settings, seed: int, path: Path) -> float:
+    """Run the project's own flow once on the simulated model with a trace; the run's cost."""
+    rt, own = made.runtime, made.own(s)
+    run = rt.Run(
+        models=own.models,
+        limits=rt.Limits(),
+        simulated=rt.SimulatedModel(seed=seed, text_tokens=150, tool_turns=seed % 4),
+        prices=rt.PriceBook(own.prices),
+        retry=rt.RetryPolicy(max_attempts=s.max_attempts),
         max_tokens=s.max_tokens,
         trace=path,
     )
-    flow = build_flow(s.plan, dict.fromkeys(s.plan.all_steps(), PROMPT))
     with run:
-        asyncio.run(execute(flow, run, "input " * 300))
-    return run.summary().cost_usd
+        asyncio.run(made.execute()(made.flow(s), run, "input " * 300))
+    cost: float = run.summary().cost_usd
+    return cost
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_calibrated_expected_is_within_ten_percent(example: Path, tmp_path: Path) -> None:
-    s = project(example)
+def test_calibrated_expected_is_within_ten_percent(
+    example: Path, tmp_path: Path, rendered: Callable[[Path], Rendered]
+) -> None:
+    made = rendered(example)
+    s = project(made)
     learn = [tmp_path / f"learn{i}.jsonl" for i in range(12)]
-    traced = [traced_run(s, i, path) for i, path in enumerate(learn)]
-    prompts = dict.fromkeys(s.plan.all_steps(), PROMPT)
+    traced = [traced_run(made, s, i, path) for i, path in enumerate(learn)]
+    prompts = made.prompts
     before = estimate_settings(s, prompts, input_tokens=300)
     cal = calibrate(learn)
     after = estimate_settings(s, prompts, input_tokens=300, calibration=cal)
     assert cal.runs == 12
     assert any("12 traced run" in a for a in after.assumptions)
     assert after.total.usd_exp == pytest.approx(sum(traced) / len(traced), rel=0.10)
-    if "evaluator-optimizer" not in s.plan.patterns():  # random approvals: rounds vary a lot
-        fresh = [traced_run(s, 100 + i, tmp_path / f"check{i}.jsonl") for i in range(12)]
+    # Random approvals and plan sizes: rounds and workers vary a lot between 12-run samples.
+    if not {"evaluator-optimizer", "orchestrator-workers"} & set(s.plan.patterns()):
+        fresh = [traced_run(made, s, 100 + i, tmp_path / f"check{i}.jsonl") for i in range(12)]
         truth = sum(fresh) / len(fresh)
         assert after.total.usd_exp == pytest.approx(truth, rel=0.10)
         assert abs(after.total.usd_exp - truth) < abs(before.total.usd_exp - truth)
