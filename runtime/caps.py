@@ -6,6 +6,10 @@ import threading
 
 from .errors import CapReached
 
+MAX_REPAIRS = 3
+"""Repairs a structured step may take when its output fails validation (the reply and its
+errors are sent back); the estimate's worst case counts exactly these."""
+
 
 class Cap:
     """A counter that raises CapReached when taking one more would pass its limit."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel
 
+from ..caps import MAX_REPAIRS
 from ..errors import OutputValidationError
 from .base import Step, named
 
@@ -21,8 +22,6 @@ Prompt: TypeAlias = "str | Callable[[Any], str | Sequence[Message]]"
 """A template where `{input}` is replaced by the input's text, or a function of the input
 returning the user message text or the whole message list."""
 
-MAX_REPAIRS = 3
-"""Repair attempts after the first reply fails validation (the output validation chain)."""
 
 _TEMPERATURE: ContextVar[float | None] = ContextVar("wfadvise_temperature", default=None)
 

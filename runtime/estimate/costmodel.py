@@ -12,16 +12,17 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from ..caps import MAX_REPAIRS
 from ..model_calls.budget import PROMPT_MARGIN
 from ..model_calls.prices import Price
+from ..model_calls.tokens import PER_MESSAGE, PER_REPLY
 from ..plan import Node
 
-REPAIRS = 3
-"""Extra attempts a structured step gets when its output fails validation (the repair chain)."""
-MESSAGE_TOKENS = 3
-"""Chat-format overhead per message (OpenAI counts 3, plus 3 to prime the reply)."""
-REPLY_TOKENS = 3
-"""Chat-format overhead for priming the reply."""
+MESSAGE_TOKENS = PER_MESSAGE
+"""Chat-format overhead per message, as the runtime's token counter counts it."""
+REPLY_TOKENS = PER_REPLY
+"""Chat-format overhead for priming the reply, as the token counter counts it."""
+
 REPAIR_NOTE_TOKENS = 400
 """Upper bound on the validation-error text a repair attempt adds to the prompt."""
 
@@ -60,7 +61,7 @@ class StepFacts:
     reasoning_tokens: float = 0.0
     """Expected hidden reasoning tokens per call (0 for models that do not reason)."""
     structured: bool = False
-    """The step returns a validated pydantic object (so it may take up to REPAIRS repairs)."""
+    """The step returns a validated pydantic object (so it may take up to MAX_REPAIRS repairs)."""
     extra_prompt_tokens: int = 0
     """Prompt tokens sent with every call besides messages (tool schemas)."""
     latency_s: float = 1.0
@@ -266,7 +267,7 @@ def call(ctx: Context, step: str, inp: Size, *, exp_n: float = 1.0) -> Flow:
     c_exp = m.completion_tokens if m else min(f.output_tokens + f.reasoning_tokens, f.max_tokens)
     lat = m.latency_s if m else f.latency_s
     tokens_worst, usd_worst = _worst_attempts(f, prompt.worst, ctx.max_attempts)
-    attempts = (1 + (REPAIRS if f.structured else 0)) * ctx.max_attempts
+    attempts = (1 + (MAX_REPAIRS if f.structured else 0)) * ctx.max_attempts
     visible = min(f.output_tokens, f.max_tokens)
     reasoning = max(0.0, c_exp - visible) if not m else 0.0
     usd_exp = f.price.cost(round(p_exp), round(c_exp), round(reasoning))
@@ -284,7 +285,7 @@ def _worst_attempts(f: StepFacts, prompt: float, attempts: int) -> tuple[float, 
     """
     per_token = max(f.price.output_per_mtok, f.price.reasoning_per_mtok or 0.0) / 1e6
     tokens = usd = 0.0
-    for k in range(1 + (REPAIRS if f.structured else 0)):
+    for k in range(1 + (MAX_REPAIRS if f.structured else 0)):
         # A repair resends the conversation with each failed reply and its errors appended.
         counted = prompt + k * (f.max_tokens + REPAIR_NOTE_TOKENS + 2 * MESSAGE_TOKENS)
         p = counted * (1 + PROMPT_MARGIN) + 1  # >= budget.with_margin(counted); inf stays inf

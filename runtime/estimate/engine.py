@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .. import catalog
+from ..caps import MAX_REPAIRS
 from ..model_calls.models import DEFAULT_MAX_TOKENS
 from ..model_calls.prices import PriceBook, map_entry
 from ..model_calls.tokens import approx_count
@@ -266,9 +267,9 @@ def assumptions(
         f"a step without a prompt file has a {DEFAULT_PROMPT_TOKENS}-token prompt",
         "expected sizes: the catalog's typical output per step kind; loops at their typical "
         "length (node params, else the catalog's defaults); route handlers equally likely",
-        f"worst: every call fills max_tokens, every structured step takes {3} repairs, every "
-        f"attempt is retried up to max_attempts={settings.max_attempts} and billed in full, "
-        "every loop runs to its cap",
+        f"worst: every call fills max_tokens, every structured step takes {MAX_REPAIRS} "
+        f"repairs, every attempt is retried up to max_attempts={settings.max_attempts} and "
+        "billed in full, every loop runs to its cap",
         f"latency: {LATENCY_BASE_S:g} s + output tokens at {TOKENS_PER_S:g} tokens/s per call on "
         "the critical path (parallel branches count once)",
         "prompt files: ~4 characters a token expected, at most one token a byte at worst "
