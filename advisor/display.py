@@ -15,12 +15,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.tree import Tree
 
-from runtime.catalog import PATTERNS, ladder
 from runtime.estimate import DAYS_PER_MONTH
 from runtime.estimate.chart import money
 from runtime.plan import Node
 
 from .costs import alternatives, usd_by_pattern
+from .pattern_guide import PATTERNS, ladder
 from .recommendation import Recommendation
 
 MAX_TREE_LINES = 16

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runtime.catalog import PATTERNS, step_kinds
+from runtime.catalog import step_kinds
 from runtime.plan import PATTERN_IDS, Node, PatternId
 from runtime.prompt_files import prompt_files as runtime_prompt_files
 from runtime.settings import Settings
@@ -23,6 +23,7 @@ from .identifiers import (
     py_str,
     unique_identifiers,
 )
+from .pattern_guide import PATTERNS
 from .template_store import Published, publish
 from .vendoring import prune
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from advisor.calls import count_calls, step_calls
-from runtime.catalog import DEFAULTS, PATTERNS, STEP_KINDS, ladder, step_kind, step_kinds
+from advisor.pattern_guide import PATTERNS, ladder
+from runtime.catalog import DEFAULTS, STEP_KINDS, step_kind, step_kinds
 from runtime.plan import PATTERN_IDS, Node
 
 

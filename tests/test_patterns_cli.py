@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from clirun import run_cli
 
-from runtime.catalog import PATTERNS
+from advisor.pattern_guide import PATTERNS
 from runtime.plan import PATTERN_IDS
 
 
