@@ -12,6 +12,7 @@ from runtime import BudgetExceeded, SimulatedModel
 from runtime.model_calls.completion import CallRequest, RawCompletion
 from runtime.volume.durable import DurableRun, Journal, Sharing
 from runtime.volume.limits import Ledger, RateLimiter, Window
+from runtime.volume.lineage import enter_request
 from runtime.volume.store import Store, check_reachable, sqlite_url
 
 MODEL = "openai/gpt-4o-mini"
@@ -44,7 +45,8 @@ def _run(store: Store, workflow: str, model: SimulatedModel) -> DurableRun:
 
 
 async def _flow(run: DurableRun) -> list[str]:
-    """Two parallel branches of two calls each, then one call on both results."""
+    """Three parallel branches of two calls each (two of them alike), then one call on all."""
+    enter_request()  # as the engine does at the start of every request
 
     async def branch(name: str) -> str:
         first = await run.call(name, [{"role": "user", "content": f"{name} part one"}])
@@ -56,16 +58,19 @@ async def _flow(run: DurableRun) -> list[str]:
     return [*parts, str(final.output)]
 
 
-def test_a_recovered_request_replays_every_finished_call_and_sends_none(store: Store) -> None:
-    first = CountingModel(text_tokens=20)
-    original = asyncio.run(_flow(_run(store, "b/r1", first)))
+@pytest.mark.parametrize("request_id", range(8))  # branches finish in a new order each time
+def test_a_recovered_request_replays_every_finished_call_and_sends_none(
+    store: Store, request_id: int
+) -> None:
+    first = CountingModel(text_tokens=20, seed=request_id)
+    original = asyncio.run(_flow(_run(store, f"b/{request_id}", first)))
     assert first.sent == 7
     again = CountingModel(text_tokens=20, seed=99)  # would answer differently if asked
-    replayed = asyncio.run(_flow(_run(store, "b/r1", again)))
+    replayed = asyncio.run(_flow(_run(store, f"b/{request_id}", again)))
     assert again.sent == 0
     assert replayed == original
     other = CountingModel(text_tokens=20)
-    asyncio.run(_flow(_run(store, "b/r2", other)))  # another request has its own journal
+    asyncio.run(_flow(_run(store, f"b/other{request_id}", other)))  # its own journal
     assert other.sent == 7
 
 

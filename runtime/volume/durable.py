@@ -1,9 +1,9 @@
 """Durable model calls: a finished call is journaled and a recovered request replays it.
 
-A call is keyed by what it sends (step path, model, messages, limits, schema) and the how-many-th
-such call of its request it is (its slot). Keys by content, not by position: parallel branches
-finish in any order, and a replay must hand every branch its own reply. Two identical requests
-of one workflow may swap replies on replay, which is harmless: they asked the same thing.
+A call is keyed by what it sends (step path, model, messages, limits, schema), the lineage of
+the task sending it (see lineage.py) and the how-many-th such call of that task it is (its
+slot). Keys by content and task, not by position in the workflow: parallel branches finish in
+any order, and a replay must hand every branch its own reply.
 
 The hooks into the runtime are narrow: a Budget subclass (the batch's ledger reserves beside
 the per-request budget), Run's per-call `_attempts` (journal lookup) and the send function
@@ -24,6 +24,7 @@ from ..model_calls.budget import Budget, Limits, Reservation
 from ..model_calls.completion import CallRequest, RawCompletion, ToolCall, Usage
 from ..model_calls.models import Run
 from .limits import Ledger, RateLimiter, Window
+from .lineage import lineage
 from .store import Store
 
 
@@ -45,8 +46,9 @@ _CURRENT: ContextVar[_Call | None] = ContextVar("wfadvise_durable_call", default
 
 
 def call_key(req: CallRequest) -> str:
-    """A digest of everything a request sends."""
+    """A digest of everything a request sends, and of the task sending it."""
     doc = {
+        "task": lineage(),
         "step": req.step,
         "model": req.model,
         "messages": req.messages,

@@ -21,6 +21,7 @@ from ..model_calls.simulated import SimulatedModel
 from .durable import DurableRun, Journal, Sharing
 from .inputs import EXIT_FAILURE, Request, make_row
 from .limits import Ledger, RateLimiter, Window
+from .lineage import enter_request
 from .liveness import Liveness
 from .project import Project
 from .store import Store
@@ -91,6 +92,7 @@ class Host:
 
     async def run_request(self, batch_id: str, request_id: str, text: str) -> int:
         """Run one request; its outcome, failure included, becomes its OUT.jsonl row."""
+        enter_request()  # number this request's tasks the same way on every run
         ctx = await asyncio.to_thread(self.context, batch_id)
         journal = Journal(self.store, f"{batch_id}/{request_id}")
         run = ctx.make_run().make_durable(journal, ctx.sharing)
