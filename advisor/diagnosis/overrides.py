@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from runtime.catalog import PATTERNS, rung
+from runtime.catalog import rung
 from runtime.plan import PATTERN_IDS, Node, PatternId
 
 from ..answers import Answers
 from ..calls import CallCount, count_calls
+from ..pattern_guide import PATTERNS
 from ..recommendation import CallsPerRequest, Rejected
 from .compose import build
 from .tree import primary_pattern, uses
