@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.catalog import step_kinds
-from runtime.plan import PATTERN_IDS, Node, PatternId
+from runtime.plan import CODE, PATTERN_IDS, Node, PatternId
 from runtime.prompt_files import prompt_files as runtime_prompt_files
 from runtime.settings import Settings
 
@@ -100,6 +100,8 @@ def names_for(settings: Settings) -> dict[str, Any]:
         "patterns": sorted(plan.patterns()),
         "titles": [PATTERNS[p].title for p in _ladder_order(plan)],
         "imports": _imports(plan),
+        "checks": _code_checks(plan),
+        "roles": _role_imports(plan),
         "lit": {text: py_str(text) for text in sorted(strings)},
         "text": {text: one_line(text) for text in sorted(strings)},
     }
@@ -192,13 +194,58 @@ _COMBINATOR = {
 
 def _imports(plan: Node) -> list[str]:
     """The names workflow.py imports from the runtime's combinators (only what it uses)."""
-    names = {"Step"} | {_COMBINATOR[p] for p in plan.patterns() if p in _COMBINATOR}
+    kinds = {n.pattern for n in plan.walk() if n.params.get("role") != "guard"} - {CODE}
+    names = {"Step"} | {_COMBINATOR[p] for p in kinds if p in _COMBINATOR}
     if any(
         node.pattern == "prompt-chaining"
         and any(child.pattern == "single-call" for child in node.children)
         for node in plan.walk()
     ):
         names.add("min_length")
+    return sorted(names, key=lambda n: (not n[0].isupper(), n))
+
+
+def _code_checks(plan: Node) -> dict[str, dict[str, Any]]:
+    """The checks done by code (a function stub in checks.py each): code steps and guardrails,
+    and evaluator loops whose criteria are all checked by code."""
+    found: dict[str, list[str]] = {}
+    loops: set[str] = set()
+    for node in plan.walk():
+        if node.pattern == CODE or (node.pattern == "evaluator-optimizer" and not node.steps):
+            criteria = [str(c) for c in _as_list(node.params.get("criteria"))]
+            found.setdefault(node.name, criteria or [node.name])
+            if node.pattern == "evaluator-optimizer":
+                loops.add(node.name)
+    ids = unique_identifiers(found, fallback="check")
+    return {
+        name: {
+            "ident": ids[name],
+            "literal": py_str(name),
+            "text": one_line(name),
+            "criteria": [one_line(c) for c in crit],
+            "loop": name in loops,
+        }
+        for name, crit in found.items()
+    }
+
+
+def _role_imports(plan: Node) -> list[str]:
+    """What workflow.py imports from the runtime's role combinators (checks, guardrails)."""
+    rails = {
+        id(rail)
+        for node in plan.walk()
+        if node.params.get("role") == "guard"
+        for rail in node.children[1:]
+    }
+    names: set[str] = set()
+    for node in plan.walk():
+        role = node.params.get("role")
+        if role == "guard":
+            names.add("guarded")
+        elif role == "check" and node.pattern in ("single-call", CODE) and id(node) not in rails:
+            names.add("check")
+        if role == "check" and node.pattern == "single-call":
+            names.add("Verdict")  # a model check answers with a verdict
     return sorted(names, key=lambda n: (not n[0].isupper(), n))
 
 

@@ -110,7 +110,9 @@ def _known_flow(answers: Answers) -> Built:
         for label, specs in pipelines.items():
             node = prefixed(build_pipeline(list(specs), _wraps(answers, specs)), label)
             handlers.append(node if node.pattern == "single-call" else _named(node, label))
-        built.tree = _router(answers.category_names, handlers, by="category")
+        labels = list(pipelines)
+        fb = handlers[labels.index(fallback(labels))].name
+        built.tree = _router(answers.category_names, handlers, by="category", fb=fb)
         return built
     entries = _entries(answers) or ["answer"]
     if entries:
@@ -135,13 +137,13 @@ def _named(node: Node, label: str) -> Node:
     return node.model_copy(update={"name": label})
 
 
-def _router(labels: list[str], handlers: list[Node], *, by: str) -> Node:
+def _router(labels: list[str], handlers: list[Node], *, by: str, fb: str | None = None) -> Node:
     return Node(
         pattern="routing",
         name="route",
         steps=["classify"],
         children=handlers,
-        params={"by": by, "fallback": fallback(labels)},
+        params={"by": by, "fallback": fb or fallback(labels)},
     )
 
 

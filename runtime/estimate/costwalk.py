@@ -36,6 +36,8 @@ JSON_TEXT_FACTOR = 2.0
 """A structured output is re-sent as indented JSON: at most this many times its reply tokens."""
 DRAFT_HEADERS = Size(16.0, 16.0)
 """`# Task`, `# Draft`, `# Feedback` headings refine puts around its parts."""
+CODE_FEEDBACK = Size(20.0, 200.0)
+"""Tokens of the feedback a code check gives a revision (a failing test's message)."""
 MIN_TOOL_CALL_TOKENS = 8
 """Fewest completion tokens one tool call can take (a name and empty arguments)."""
 TOOL_CALL_OVERHEAD = 40
@@ -146,11 +148,15 @@ def _refine(ctx: Context, node: Node, inp: Size) -> Flow:
     Evaluate sees the task and the draft; a revision sees the task, the draft and the feedback.
     """
     exp_r, worst_r = loop_counts(ctx, node, "expected_rounds", "max_rounds")
-    evaluate, generator = node.steps[0], node.children[0]
+    generator = node.children[0]
     first = walk(ctx, generator, inp)
     draft, cost = first.out, first.cost
     for i in range(worst_r):
-        review = _handoff(ctx, evaluate, call(ctx, evaluate, inp + draft + DRAFT_HEADERS))
+        if node.steps:
+            evaluate = node.steps[0]
+            review = _handoff(ctx, evaluate, call(ctx, evaluate, inp + draft + DRAFT_HEADERS))
+        else:  # criteria checked by code: no call, a short feedback line
+            review = Flow(CODE_FEEDBACK, Cost())
         cost = then(cost, scale(review.cost, _share(exp_r, i), 1.0))
         if i < worst_r - 1:  # a revision happens only when another evaluation will judge it
             revise = walk(ctx, generator, inp + draft + review.out + DRAFT_HEADERS)

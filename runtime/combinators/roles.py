@@ -1,0 +1,80 @@
+"""What a step's role does with the flowing artifact: a check gates it, a guardrail vetoes it.
+
+A check judges the artifact and never replaces it: on a pass the artifact flows on unchanged,
+on a fail the run stops with the check's reason (GateFailed). A check is a model step that
+answers with a Verdict, or a plain function returning True/None (pass), False or a reason
+string (fail), or a Verdict. Guardrails run beside the step they guard, on the same input, and
+veto its output before any later step sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .base import Step, StepLike, as_step, named, step_name
+from .errors import GateFailed
+from .parallel import Sections, parallel
+from .refine import Verdict, as_verdict
+
+if TYPE_CHECKING:
+    from ..model_calls.models import Run
+
+__all__ = ["Verdict", "check", "guarded", "judged"]
+
+
+def judged(raw: Any) -> Verdict:
+    """A check's answer as a Verdict: None/True pass, False fails, a string is the reason."""
+    if raw is None:
+        return Verdict(approved=True)
+    if isinstance(raw, str):
+        return Verdict(approved=False, feedback=raw)
+    return as_verdict(raw)
+
+
+def check(judge: StepLike, *, name: str | None = None) -> Step:
+    """A gate: run `judge` on the artifact; pass it on unchanged, or stop with the reason."""
+    step = as_step(judge)
+    label = name or step_name(judge)
+
+    async def run_check(run: Run, value: Any) -> Any:
+        verdict = judged(await step(run, value))
+        if not verdict.approved:
+            raise GateFailed(label, verdict.feedback or f"{label} did not pass", value)
+        return value
+
+    return named(label, run_check)
+
+
+def guarded(
+    step: StepLike,
+    guardrails: Mapping[str, StepLike],
+    *,
+    branch_timeout_s: float | None = None,
+    concurrency: int | None = None,
+    name: str = "guard",
+) -> Step:
+    """Run `step` and its guardrails at once on the same input; any failed guardrail vetoes
+    the step's output (GateFailed), else the output goes on as if the step ran alone."""
+    if not guardrails:
+        raise ValueError("guarded needs at least one guardrail")
+    main = as_step(step)
+    key = step_name(step)
+    if key in guardrails:
+        raise ValueError(f"guardrail {key!r} has the name of the step it guards")
+
+    def veto(sections: Sections) -> Any:
+        for rail in guardrails:
+            verdict = judged(sections.outputs.get(rail))
+            if not verdict.approved:
+                raise GateFailed(rail, verdict.feedback or f"{rail} vetoed the output", None)
+        return sections.outputs[key]
+
+    return parallel(
+        {key: main, **{rail: as_step(fn) for rail, fn in guardrails.items()}},
+        merge=veto,
+        branch_timeout_s=branch_timeout_s,
+        concurrency=concurrency,
+        on_failure="fail",
+        name=name,
+    )
