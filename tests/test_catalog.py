@@ -28,8 +28,6 @@ def test_every_pattern_is_described_in_ladder_order() -> None:
 
 
 def test_practitioner_multipliers_are_labelled() -> None:
-    factors = {m.factor for info in ladder() for m in info.multipliers}
-    assert {4, 15, 50} <= factors
     for info in ladder():
         for mult in info.multipliers:
             assert "practitioner" in mult.source_kind
@@ -179,7 +177,5 @@ def test_step_kinds_by_role_and_name() -> None:
         step_kind(check, "nope")
 
 
-def test_small_models_only_for_short_judging_kinds() -> None:
-    small = {k for k, info in STEP_KINDS.items() if info.small_model}
-    assert small == {"classify", "validate", "evaluate"}
+def test_a_typical_reply_fits_under_its_kinds_token_cap() -> None:
     assert all(info.typical_output_tokens < info.max_tokens for info in STEP_KINDS.values())
