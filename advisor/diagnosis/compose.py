@@ -63,8 +63,11 @@ def vote_target(answers: Answers, specs: list[StepSpec]) -> str | None:
         return answers.vote
     if len(specs) == 1:
         return specs[0].name
-    labelled = [s.name for s in specs if s.kind in ("classify", "extract")]
-    return labelled[0] if labelled else None
+    for role in ("classify", "extract"):  # a label or fields: answers that can agree exactly
+        labelled = [s.name for s in specs if s.kind == role]
+        if labelled:
+            return labelled[0]
+    return None
 
 
 def _wants_refine(answers: Answers) -> bool:
