@@ -27,8 +27,13 @@ def test_publish_is_idempotent_and_tags_the_version(published: Published) -> Non
     again = publish(store=published.path)
     assert again == published
     assert tags(published.path) == [published.tag]
-    vendored = published.path / "template" / "{{ package }}" / "_runtime" / "models.py"
-    assert vendored.read_bytes() == (default_source().runtime_dir / "models.py").read_bytes()
+    vendored = (
+        published.path / "template" / "{{ package }}" / "_runtime" / "model_calls" / "models.py"
+    )
+    assert (
+        vendored.read_bytes()
+        == (default_source().runtime_dir / "model_calls" / "models.py").read_bytes()
+    )
 
 
 def test_changed_content_at_the_same_version_gets_a_post_tag(tmp_path: Path) -> None:
@@ -58,7 +63,7 @@ def test_project_layout_and_answers_record(tmp_path: Path, published: Published)
         assert (pkg / rel).is_file(), rel
     # A router has no tools: no tools module, no test for it.
     assert not (pkg / "tools.py").exists() and not (made.path / "tests/test_tools.py").exists()
-    assert (pkg / "_runtime" / "models.py").is_file()
+    assert (pkg / "_runtime" / "model_calls" / "models.py").is_file()
     assert Settings.load(pkg / "settings.json") == spec.settings
     for step in spec.settings.plan.all_steps():
         assert (pkg / "prompts" / f"{step}.md").read_text().count("{input}") == 1
