@@ -104,9 +104,11 @@ def test_two_processes_share_one_budget_and_one_rate_limit(
     stopped = [r for r in got if r["exit"] == 3]
     assert paid and stopped and len(paid) + len(stopped) == count
     assert all("batch max_usd" in r["error"] for r in stopped)
-    # What the provider billed: one reply per request it received, each priced in its row.
-    assert len(stub.requests) == len(paid)
-    assert sum(r["cost_usd"] for r in paid) <= max_usd
+    # What the provider billed: every request it received, each reply priced as in the rows;
+    # a call in flight at the kill was billed and sent again by the worker, and the ledger
+    # settled the dead process's hold for it in full, so the budget covers it too.
+    assert len(paid) <= len(stub.requests) <= len(paid) + 4  # 4: the concurrency
+    assert len(stub.requests) * max(r["cost_usd"] for r in paid) <= max_usd
     arrivals = sorted(r.at for r in stub.requests)
     for first, later in zip(arrivals, arrivals[rpm:], strict=False):
         assert later - first >= window_s, arrivals  # never more than rpm in any window
