@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..evaluation import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
 
@@ -93,8 +94,12 @@ def read_runs(path: Path) -> list[RunRecord]:
 
 
 def calibrate(paths: Sequence[Path]) -> Calibration:
-    """Per-step means over every run in the given trace files."""
-    runs = [run for path in paths for run in read_runs(path)]
+    """Per-step means over every run in the given trace files.
+
+    An `eval` trace holds the project's own runs beside the comparison's (other variants, the
+    judge, the prompt optimizer), whose steps read `eval>...`: only the project's are learned.
+    """
+    runs = [run for path in paths for run in read_runs(path) if not _for_comparison(run)]
     sums: dict[str, _Sums] = {}
     for run in runs:
         for rec in run.calls:
@@ -105,6 +110,11 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
         files=[str(p) for p in paths],
         mean_run_usd=sum(r.cost_usd for r in runs) / len(runs) if runs else 0.0,
     )
+
+
+def _for_comparison(run: RunRecord) -> bool:
+    """A run `eval` made for the comparison, not by the project's own workflow."""
+    return any(str(rec.get("step", "")).startswith(EVAL_PREFIX) for rec in run.calls)
 
 
 def step_name(rec: Mapping[str, Any]) -> str:
@@ -178,6 +188,8 @@ def _usd(calls: Iterable[Mapping[str, Any]]) -> float:
     return sum(float(c.get("cost_usd") or 0.0) for c in calls)
 
 
+EVAL_PREFIX = EVAL_SCOPE + ">"
+"""The step path of every call `eval` makes for the comparison."""
 _NUMBERS = ("prompt_tokens", "completion_tokens", "latency_s", "cost_usd")
 """The figures a call line may carry; each is checked as it is read."""
 _MAX_FIGURE = 1e15
