@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from .errors import SettingsError
+from .params import with_defaults
 from .plan import Node
 
 
@@ -86,6 +87,12 @@ class Settings(BaseModel):
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     """Price overrides per model string."""
 
+    @field_validator("plan")
+    @classmethod
+    def _plan_params(cls, plan: Node) -> Node:
+        """Every pattern's params typed and complete (runtime/params.py)."""
+        return with_defaults(plan)
+
     @classmethod
     def load(cls, path: Path) -> Settings:
         """Read and validate a settings file; SettingsError names the file, field and fix."""
@@ -143,6 +150,9 @@ def _field_error(path: Path, exc: ValidationError) -> str:
         return f"{path}: unknown field {field!r}{more}; remove it or fix its spelling"
     if first["type"] == "missing":
         return f"{path}: field {field!r} is missing{more}; add it, or {_RESTORE}"
+    if first["type"] == "value_error":  # a pattern parameter out of range (runtime/params.py)
+        why = str(first["msg"]).removeprefix("Value error, ")
+        return f"{path}: {field}: {why}{more}; write a valid value, or {_RESTORE}"
     got = json.dumps(first.get("input"), default=str)
     if len(got) > 60:
         got = got[:57] + "..."
