@@ -26,9 +26,14 @@ def add_volume_commands(commands: Any, project: Project) -> None:
         "--concurrency", type=int, default=8, metavar="N", help="Requests at once, all processes."
     )
     batch.add_argument(
-        "--rpm", type=int, metavar="N", help="Model requests per minute, all processes."
+        "--rpm",
+        type=int,
+        metavar="N",
+        help="Model requests per minute (per --rate-window), all processes.",
     )
-    batch.add_argument("--tpm", type=int, metavar="N", help="Tokens per minute, all processes.")
+    batch.add_argument(
+        "--tpm", type=int, metavar="N", help="Tokens per minute (per --rate-window), all processes."
+    )
     batch.add_argument(
         "--rate-window",
         type=float,
