@@ -104,6 +104,16 @@ def test_an_unreachable_database_is_one_line_and_exit_2(single: Project, tmp_pat
     assert worker.returncode == 2 and "cannot reach the database" in worker.stderr
 
 
+def test_dbos_system_database_url_names_the_shared_database(
+    single: Project, tmp_path: Path
+) -> None:
+    write_inputs(tmp_path / "in.jsonl", 1)
+    env = env_mock() | {"DBOS_SYSTEM_DATABASE_URL": "postgresql://nobody@127.0.0.1:9/nowhere"}
+    args = ["batch", str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "o.jsonl"), "--mock"]
+    assert "127.0.0.1:9" in run(single, args, env).stderr
+    assert "127.0.0.1:9" in run(single, ["worker"], env).stderr
+
+
 def test_worker_without_a_database_says_how_to_give_one(single: Project) -> None:
     done = run(single, ["worker"], env_mock())
     assert done.returncode == 2 and "--db postgresql://" in done.stderr
