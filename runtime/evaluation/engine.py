@@ -118,10 +118,12 @@ class Evaluation:
 
     def _scored(self, case: Case, run: CaseRun) -> Scored | None:
         if case.has_expected:
-            return Scored(0.0, "failed") if run.error else match_expected(run.output, case.expected)
+            return (
+                Scored(0.0, "failed") if run.failed else match_expected(run.output, case.expected)
+            )
         if self.project.checks:
             return (
-                Scored(0.0, "failed") if run.error else run_checks(run.output, self.project.checks)
+                Scored(0.0, "failed") if run.failed else run_checks(run.output, self.project.checks)
             )
         return None
 
@@ -141,8 +143,8 @@ class Evaluation:
     ) -> Side:
         if sa is not None and sb is not None:
             return compare_scores(sa, sb)
-        if ra.error or rb.error:
-            return "tie" if ra.error and rb.error else ("B" if ra.error else "A")
+        if ra.failed or rb.failed:
+            return "tie" if ra.failed and rb.failed else ("B" if ra.failed else "A")
 
         async def ask(first: str, second: str) -> Side:
             return await self._ask_judge(case.input, first, second)
@@ -162,7 +164,8 @@ class Evaluation:
     ) -> Any:
         """A call made for the comparison (judge, optimizer), counted apart; None if refused."""
         kit = own_kit()
-        cap = self.ledger.take(self.settings.limits.max_usd)
+        per_request = self.settings.limits.max_usd
+        cap = self.ledger.take(per_request)
         if cap == 0.0:
             return None
         with own_trace(self.opts.trace) as trace:
@@ -180,6 +183,8 @@ class Evaluation:
                     )
                 output = res.output
             except Exception as exc:  # a judge or optimizer failure is noted, not fatal
+                if self.ledger.cut_short(cap, per_request):
+                    self.ledger.stopped = True
                 self.notes.append(f"{step} call failed: {type(exc).__name__}: {exc}")
                 output = None
             summary = run.close()

@@ -41,7 +41,7 @@ class Row:
 
     @property
     def failed(self) -> int:
-        return sum(r.error is not None for r in self.runs)
+        return sum(r.failed for r in self.runs)
 
 
 @dataclass
@@ -170,7 +170,9 @@ class Report:
         lines.append(f"winner: {winner or 'none'} (confidence {conf or '-'})")
         lines.append(f"verdict: {verdict}")
         if self.stopped_by:
-            lines.append(f"stopped: {self.stopped_by} (cases left unrun count as failed)")
+            lines.append(
+                f"stopped: {self.stopped_by} (runs it stopped before any output count as failed)"
+            )
         lines.extend(f"note: {n}" for n in self.notes)
         return "\n".join(lines)
 

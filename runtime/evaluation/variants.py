@@ -73,6 +73,11 @@ class CaseRun:
     error: str | None = None
     """Why it failed, when it did."""
 
+    @property
+    def failed(self) -> bool:
+        """It raised, or a budget stopped it before any output."""
+        return self.error is not None or self.output is None
+
 
 @dataclass(frozen=True)
 class Options:
@@ -106,6 +111,16 @@ class Ledger:
             return 0.0
         self.held += cap
         return cap
+
+    def cut_short(self, cap: float | None, per_request: float | None) -> bool:
+        """Whether a run given `cap` had less than its own per-request cap: a run it stopped
+        was stopped by the eval's budget (which is then marked spent)."""
+        short = (
+            self.max_usd is not None
+            and cap is not None
+            and (per_request is None or cap < per_request)
+        )
+        return short
 
     def settle(self, cap: float | None, spent: float) -> None:
         """A run finished: release its hold, count what it spent."""
@@ -145,7 +160,8 @@ async def run_case(
     variant: Variant, text: str, opts: Options, ledger: Ledger, *, clock: Clock = time.perf_counter
 ) -> CaseRun:
     """The variant on one input, in its own Run (its trace appended whole when it ends)."""
-    cap = ledger.take(variant.settings.limits.max_usd)
+    per_request = variant.settings.limits.max_usd
+    cap = ledger.take(per_request)
     if cap == 0.0:
         return CaseRun(None, 0.0, 0, 0.0, stopped_by="eval --max-usd", error="budget spent")
     with own_trace(opts.trace) as trace:
@@ -167,6 +183,8 @@ async def run_case(
         latency = clock() - start
         summary = run.close()
     ledger.settle(cap, summary.cost_usd)
+    if (stopped or error) and ledger.cut_short(cap, per_request):
+        ledger.stopped = True
     return CaseRun(output, summary.cost_usd, summary.calls, latency, stopped, error)
 
 
