@@ -188,9 +188,8 @@ def enqueue(host: Host, url: str, batch_id: str, requests: Iterable[Request]) ->
         return 0
     client = DBOSClient(system_database_url=url, application_name=host.project.name)
     try:
-        engine = client._sys_db.engine
         for start_at in range(0, len(todo), ENQUEUE_CHUNK):
-            with engine.begin() as conn:
+            with host.store.begin() as conn:  # the same database as DBOS's tables
                 for r in todo[start_at : start_at + ENQUEUE_CHUNK]:
                     options: Any = {
                         "workflow_name": WORKFLOW,
