@@ -42,7 +42,9 @@ def single_call(project: EvalProject, settings: Any, name: str = SINGLE_CALL) ->
 
     task = project.task.strip() or "Do the task the input asks for."
     prompt = BASELINE_PROMPT.replace("{task}", task)
-    flow = llm(SINGLE_CALL, prompt)
+    # As much room as the project's largest step has: the one call does all of their work.
+    room = max(settings.max_tokens.values(), default=None)
+    flow = llm(SINGLE_CALL, prompt, max_tokens=room)
     return Variant(name, flow, settings, own_kit())
 
 
