@@ -241,3 +241,13 @@ def test_help_lists_every_subcommand(desk: Project) -> None:
     assert "run" in proc.stdout and "estimate" in proc.stdout
     wrong = desk.run("nope")
     assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_refused_for_a_missing_price_leaves_no_trace_file(desk: Project) -> None:
+    trace = desk.path / "priced.jsonl"
+    proc = desk.run(
+        "run", "--mock", "--model", "openai/no-such-model", "--max-usd", "1",
+        "--trace", str(trace), INPUT,
+    )  # fmt: skip
+    assert proc.returncode == 2 and '"prices"' in proc.stderr
+    assert not trace.exists()  # nothing half-written

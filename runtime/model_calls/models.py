@@ -70,7 +70,6 @@ class Run(Attempts):
         self.models = ModelMap.of(models)
         self.budget = Budget(limits)
         self.simulated = simulated
-        self.trace = None if trace is None else Trace(Path(trace))
         self.prices = prices or PriceBook()
         self.retry = retry or RetryPolicy()
         self.timeout_s = timeout_s
@@ -89,6 +88,9 @@ class Run(Attempts):
         if self.budget.limits.max_usd is not None:
             for model in {self.models.default, *self.models.per_step.values()}:
                 self.prices.require(model)
+        # Last, once nothing else can refuse the run: a refused run leaves no empty trace file,
+        # and the file is checked (and created) before the first call.
+        self.trace = None if trace is None else Trace(Path(trace))
 
     @classmethod
     def from_settings(
