@@ -173,9 +173,14 @@ def _role(node: Node) -> str:
         "parallel-sectioning": "at once, " + ("a merge call joins them" if own else "code joins"),
         "parallel-voting": f"{p.get('n')} votes, the majority wins",
         "orchestrator-workers": f"a plan, up to {p.get('max_workers')} workers, a synthesis",
-        "evaluator-optimizer": f"draft, {own}, revise; at most {p.get('max_rounds')} rounds",
+        "evaluator-optimizer": f"draft, {own or 'code checks'}, revise; "
+        f"at most {p.get('max_rounds')} rounds",
         "agent-loop": f"tools in a loop; at most {p.get('max_steps')} steps",
     }
+    if p.get("role") == "guard":
+        return "guardrails beside the step; any of them can veto its output"
+    if node.pattern == "code":
+        return "checked by code, no model call"
     return roles.get(node.pattern, "one call")
 
 

@@ -29,6 +29,24 @@ class CallsPerRequest(BaseModel):
         return {"expected": _tidy(self.expected), "worst": self.worst}
 
 
+class UsdPerRequest(BaseModel):
+    """Dollars per request from the estimate engine (what `wfadvise estimate --answers` shows)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    expected: float
+    """Dollars a typical request costs."""
+    worst: float | None
+    """Dollars no request exceeds under the caps (None: unbounded)."""
+
+    def to_contract(self) -> dict[str, float | None]:
+        """`{"expected", "worst"}` rounded as the estimate prints them."""
+        return {
+            "expected": round(self.expected, 8),
+            "worst": None if self.worst is None else round(self.worst, 8),
+        }
+
+
 class Rejected(BaseModel):
     """A pattern the advisor did not pick, and why."""
 
@@ -86,6 +104,8 @@ class Recommendation(BaseModel):
     """The pattern the user picked instead of the recommendation, if any."""
     natural_pattern: PatternId = Field(default="single-call")
     """What the answers alone lead to (equals `pattern` unless overridden)."""
+    usd_per_request: UsdPerRequest | None = None
+    """Dollars per request (None when a model has no known price)."""
 
     def to_contract(self) -> dict[str, Any]:
         """The JSON object of CONTRACTS §2."""
@@ -97,6 +117,11 @@ class Recommendation(BaseModel):
             "rejected": [_rejected_json(r) for r in self.rejected],
             "warnings": list(self.warnings),
             "calls_per_request": self.calls_per_request.to_contract(),
+            **(
+                {"usd_per_request": self.usd_per_request.to_contract()}
+                if self.usd_per_request is not None
+                else {}
+            ),
         }
 
     def settings(self) -> Settings:

@@ -285,8 +285,10 @@ def test_contract_json_shape() -> None:
         "rejected",
         "warnings",
         "calls_per_request",
+        "usd_per_request",
     ]
     assert out["calls_per_request"] == {"expected": 3, "worst": 3}
+    assert 0 < out["usd_per_request"]["expected"] <= out["usd_per_request"]["worst"]
     assert out["composition"]["params"] == {"by": "category", "fallback": "general"}
     assert [c["name"] for c in out["composition"]["children"]] == ["billing", "general"]
     assert all(set(r) >= {"pattern", "why"} for r in out["rejected"])

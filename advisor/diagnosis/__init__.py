@@ -11,7 +11,7 @@ from runtime.plan import Node, PatternId
 
 from ..answers import Answers
 from ..calls import CallCount, count_calls
-from ..recommendation import CallsPerRequest, Recommendation
+from ..recommendation import CallsPerRequest, Recommendation, UsdPerRequest
 from . import advice, explain
 from .compose import Built, build
 from .overrides import force, override_warning, rejected
@@ -36,34 +36,35 @@ def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendat
     warnings = [*built.warnings, *advice.structural(shown, built.tree, calls)]
     reasons = first + explain.reasons(shown, built.tree)
     rec = _recommend(answers, built, calls, reasons, warnings, natural_pattern, override)
-    extra = _money_warnings(rec, built)
-    return rec.model_copy(update={"warnings": [*rec.warnings, *extra]}) if extra else rec
+    usd, extra = _dollars(rec, built)
+    warnings = [*rec.warnings, *extra]
+    return rec.model_copy(update={"warnings": warnings, "usd_per_request": usd})
 
 
-def _money_warnings(rec: Recommendation, built: Built) -> list[str]:
-    """Advice from the dollar figures, when the answers give a budget or a difficulty split."""
-    answers = rec.answers
-    tiers = answers.difficulty
-    if answers.budget_usd_per_request is None and tiers is None:
-        return []
+def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, list[str]]:
+    """Dollars per request (the estimate engine, as `wfadvise estimate --answers` runs it) and
+    the advice they lead to: a budget below the cost, a difficulty split that does not pay."""
     from runtime.errors import UnknownPriceError
     from runtime.estimate import estimate_settings
 
+    answers = rec.answers
+    tiers = answers.difficulty
     settings = rec.settings()
     single = None
     try:
-        usd = estimate_settings(settings, {}, with_alternatives=False).total.usd_exp
+        est = estimate_settings(settings, {}, with_alternatives=False)
+        usd = UsdPerRequest(expected=est.total.usd_exp, worst=est.worst("usd"))
         if tiers is not None and built.tier_models:
             steps = dict(settings.models.steps) | {s: tiers.hard for s in built.tier_models}
             alone = settings.model_copy(
                 update={"models": settings.models.model_copy(update={"steps": steps})}
             )
-            est = estimate_settings(alone, {}, with_alternatives=False)
+            one = estimate_settings(alone, {}, with_alternatives=False)
             router = set(rec.composition.steps)  # without the split there is no classify call
-            single = est.total.usd_exp - sum(f.usd for f in est.steps if f.step in router)
+            single = one.total.usd_exp - sum(f.usd for f in one.steps if f.step in router)
     except UnknownPriceError:
-        return []
-    return advice.money(answers, usd, single)
+        return None, []
+    return usd, advice.money(answers, usd.expected, single)
 
 
 def _recommend(

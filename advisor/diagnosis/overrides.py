@@ -94,7 +94,12 @@ def rejected(
         alt = build(force(answers, pattern)).tree
         alt_calls = count_calls(alt)
         if rung(pattern) > top:
-            why += _adds(pattern, alt_calls.expected - now.expected, alt_calls.worst - now.worst)
+            why += _adds(
+                pattern,
+                alt_calls.expected - now.expected,
+                alt_calls.worst - now.worst,
+                _cap_text(alt, alt_calls.worst),
+            )
         out.append(
             Rejected(
                 pattern=pattern,
@@ -109,14 +114,27 @@ def rejected(
     return out
 
 
-def _adds(pattern: PatternId, expected: float, worst: int) -> str:
+def _adds(pattern: PatternId, expected: float, worst: int, capped: str) -> str:
     info = PATTERNS[pattern]
     text = f"; it would take {_more(expected)} per request ({_more(worst)} at most)"
-    for mult in info.multipliers:
-        text += f", ~{mult.factor:g}x the tokens of {mult.baseline} for {mult.applies_to}"
     if info.multipliers:
-        text += " (practitioner estimates)"
+        loose = ", ".join(
+            f"~{m.factor:g}x the tokens of {m.baseline} for {m.applies_to}"
+            for m in info.multipliers
+        )
+        text += f"; {capped}; unconstrained, {loose} (practitioner estimates)"
     return text + f"; risk: {info.failure_modes[0]}"
+
+
+def _cap_text(tree: Node, worst: int) -> str:
+    """The caps this configuration would run with, in calls: `capped at 3 rounds: at most 6`."""
+    for node in tree.walk():
+        if node.pattern == "evaluator-optimizer":
+            rounds = node.params.get("max_rounds")
+            return f"capped at {rounds} rounds: at most {worst} calls"
+        if node.pattern == "agent-loop":
+            return f"capped at {node.params.get('max_steps')} steps: at most {worst} calls"
+    return f"at most {worst} calls"
 
 
 def _more(n: float) -> str:
