@@ -33,6 +33,7 @@ def test_sqlite_default_runs_every_request_once_and_resumes(
     assert all(set(r) == {"id", "output", "exit", "calls", "cost_usd", "error"} for r in got)
     assert (single.path / ".wfadvise" / "batch.sqlite").is_file()  # the store is in the project
     assert "12/12 done, 0 failed" in first.stderr
+    assert first.stderr.count("\n") == 1  # no terminal: one summary line, nothing else
     again = run(single, args, env_mock())
     assert again.returncode == 0, again.stderr
     assert rows(out) == got  # nothing run or written twice

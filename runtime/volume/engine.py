@@ -146,7 +146,7 @@ def start(project: Project, url: str, executor_id: str) -> Host:
         "system_database_url": url,
         "executor_id": executor_id,
         "application_version": APP_VERSION,
-        "log_level": "WARNING",
+        "log_level": "ERROR",  # its queue-contention notices would break the one-line output
     }
     _HOST = host
     DBOS(config=config)
