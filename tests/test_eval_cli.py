@@ -91,6 +91,7 @@ def _one_line_usage_error(proc: subprocess.CompletedProcess[str], needle: str) -
         ('{"input": "ok"}\n', ["--concurrency", "0"], "--concurrency must be at least 1"),
         ('{"input": "ok"}\n', ["--max-usd", "0"], "--max-usd must be a number above 0"),
         ('{"input": "ok"}\n', ["--against", "no-such-rung"], "not a pattern"),
+        ('{"input": "ok"}\n', ["--against", "prompt-chaining"], "this project's own pattern"),
         ('{"input": "ok"}\n', ["--variant", "missing-folder"], "is not a folder"),
         ('{"input": "ok"}\n', ["--bogus"], "unrecognized arguments"),
     ],

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import EVAL_SCOPE, JUDGE_STEP, OPTIMIZE_STEP
 from .cases import Case
+from .errors import EvalUsageError
 from .optimize import Failure, Optimized, Trial, optimize, prompt_file, revise_messages
 from .project import EvalProject
 from .report import Match, Report, Row
@@ -102,6 +103,10 @@ class Evaluation:
         )
 
     def _against(self, name: str, primary: str, scratch: Path) -> Variant:
+        if name == primary and name != SINGLE_CALL:
+            raise EvalUsageError(
+                f"--against {name} is this project's own pattern; compare with another rung"
+            )
         if name == SINGLE_CALL:
             return single_call(self.project, self.settings, "one-call" if primary == name else name)
         return other_rung(self.project, name, scratch)
