@@ -151,10 +151,12 @@ def _overridden(override: PatternId | None) -> str:
 
 def _why_not(answers: Answers, pattern: PatternId) -> str:
     flow = answers.flow
+    steps = answers.step_names
     if pattern == "agent-loop":
+        drawn = f" ({' -> '.join(steps)})" if steps and flow == "known" else ""
         return (
-            "The steps can be drawn (or planned) before the run; an agent would choose them "
-            "at run time, which is harder to test and audit"
+            f"The steps can be drawn (or planned) before the run{drawn}; an agent would choose "
+            "them at run time, which is harder to test and audit"
         )
     if pattern == "orchestrator-workers":
         if flow == "unknown":
@@ -166,7 +168,8 @@ def _why_not(answers: Answers, pattern: PatternId) -> str:
     if pattern == "evaluator-optimizer":
         if answers.refinement and not answers.criteria_names:
             return "Nothing says what an evaluator should check"
-        return "The first draft is good enough: you said critique would not improve it"
+        first = f" of {steps[-1]}" if steps else ""
+        return f"The first draft{first} is good enough: you said critique would not improve it"
     if flow != "known":
         return "The steps are decided at run time, not drawn in advance"
     return _why_not_known(answers, pattern)
@@ -178,9 +181,15 @@ def _why_not_known(answers: Answers, pattern: PatternId) -> str:
             return "The model errs the same way on the same input: votes would repeat the mistake"
         return "One answer per input is enough: you did not ask for extra confidence"
     if pattern == "parallel-sectioning":
+        if len(answers.step_names) >= 2:
+            return (
+                f"Each of your steps ({', '.join(answers.step_names)}) works on the one before "
+                "it: nothing can run side by side"
+            )
         return "No two subtasks are independent of each other: nothing can run side by side"
     if pattern == "routing":
         return "Every input is handled the same way: one kind of input, of similar difficulty"
     if pattern == "prompt-chaining":
-        return "Your task is one step: there is no sequence to chain"
+        one = f" ({answers.step_names[0]})" if answers.step_names else ""
+        return f"Your task is one step{one}: there is no sequence to chain"
     return "One call is not enough: your task needs the parts listed under why"
