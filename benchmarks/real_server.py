@@ -240,6 +240,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="openai/gemma-3-270m")
     parser.add_argument("--only", action="append", default=[], help="Example stem (repeatable).")
+    parser.add_argument("--keep", type=Path, help="Render into this folder and keep the traces.")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds per example.")
     parser.add_argument(
         "--call-timeout", type=float, default=240.0, help="Seconds per model call (settings)."
@@ -255,7 +256,8 @@ def main() -> None:
     examples = sorted((ROOT / "examples").glob("*.yaml"))
     if args.only:
         examples = [e for e in examples if e.stem in args.only]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         for example in examples:
             line = run_example(
                 example,
