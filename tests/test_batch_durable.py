@@ -38,17 +38,22 @@ def _count(url: str, sql: str) -> list[tuple[object, ...]]:
         engine.dispose()
 
 
+@pytest.mark.parametrize("store", ["postgresql", "sqlite"])
 def test_kill_9_mid_batch_then_resume_sends_no_finished_call_again(
-    chain: Project, tmp_path: Path, stub: StubServer, postgres: LocalPostgres
+    chain: Project, tmp_path: Path, stub: StubServer, request: pytest.FixtureRequest, store: str
 ) -> None:
     count, calls_each, concurrency = 15, 3, 3
     ids = write_inputs(tmp_path / "in.jsonl", count)
     for _ in range(count * calls_each + 20):
         stub.reply("a paragraph of text", prompt_tokens=20, completion_tokens=10, delay_s=0.05)
-    url = postgres.url()
     out = tmp_path / "out.jsonl"
-    args = ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--db", url, *MODEL]
+    args = ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), *MODEL]
     args += ["--concurrency", str(concurrency)]
+    if store == "postgresql":
+        url = request.getfixturevalue("postgres").url()
+        args += ["--db", url]
+    else:  # the project's own store, the default
+        url = f"sqlite:///{chain.path / '.wfadvise' / 'batch.sqlite'}"
     env = env_stub(stub.base_url)
     first = start(chain, args, env)
     wait_until(lambda: len(stub.requests) >= 6 * concurrency, "the batch to be well under way")
