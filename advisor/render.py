@@ -24,6 +24,7 @@ from .identifiers import (
     unique_identifiers,
 )
 from .pattern_guide import PATTERNS
+from .task_model import name_words
 from .template_store import Published, publish
 from .vendoring import prune
 
@@ -69,6 +70,8 @@ def names_for(settings: Settings) -> dict[str, Any]:
     tool_ids = unique_identifiers(tools, fallback="tool")
     strings = {settings.name, *step_ids, *tools}
     about: dict[str, list[str]] = {}
+    roles, revised = _roles(plan)
+    stops = {n.steps[0]: _as_list(n.params.get("stop_when")) for n in plan.walk() if n.steps}
     for node in plan.walk():
         strings.add(node.name)
         criteria = [str(c) for c in _as_list(node.params.get("criteria"))]
@@ -90,11 +93,15 @@ def names_for(settings: Settings) -> dict[str, Any]:
                 "literal": py_str(step),
                 "text": one_line(step),
                 "about": [one_line(x) for x in about.get(step, [])],
+                "role": roles.get(step, ""),
+                "revised": step in revised,
+                "stop": [one_line(str(x)) for x in stops.get(step, [])],
             }
             for step, ident in step_ids.items()
         },
         "tools": {
-            tool: {"ident": ident, "literal": py_str(tool)} for tool, ident in tool_ids.items()
+            tool: {"ident": ident, "literal": py_str(tool), **tool_stub(tool)}
+            for tool, ident in tool_ids.items()
         },
         "nodes": _node_views(plan),
         "patterns": sorted(plan.patterns()),
@@ -203,6 +210,52 @@ def _imports(plan: Node) -> list[str]:
     ):
         names.add("min_length")
     return sorted(names, key=lambda n: (not n[0].isupper(), n))
+
+
+_TOOL_KINDS: tuple[tuple[frozenset[str], str, str], ...] = (
+    (
+        frozenset({"search", "find", "lookup", "look", "query"}),
+        "query",
+        "Look up `query` and return the best matches as short text, each with its source.",
+    ),
+    (
+        frozenset({"fetch", "read", "get", "open", "load", "download", "browse"}),
+        "target",
+        "Fetch `target` (a URL, path or id) and return its content as plain text.",
+    ),
+    (
+        frozenset({"send", "post", "email", "notify", "message", "reply"}),
+        "message",
+        "Send `message`; it acts outside the system, so call it only when it is final.",
+    ),
+    (
+        frozenset({"create", "book", "update", "delete", "write", "refund", "pay", "transfer"}),
+        "request",
+        "Carry out `request` and return what was done (an id or a confirmation).",
+    ),
+)
+"""Tool stubs by the verb in their name: the argument the model passes, the line it reads."""
+_TOOL_DEFAULT = ("text", "Act on `text` as this tool's name says; return the result as text.")
+
+
+def tool_stub(name: str) -> dict[str, str]:
+    """A tool stub's argument name and docstring (written for the model), from its name."""
+    words = set(name_words(name))
+    arg, doc = next(((a, d) for verbs, a, d in _TOOL_KINDS if verbs & words), _TOOL_DEFAULT)
+    return {"arg": arg, "doc": doc}
+
+
+def _roles(plan: Node) -> tuple[dict[str, str], set[str]]:
+    """Each model step's role (generate, check, transform...), and the steps a loop revises."""
+    roles: dict[str, str] = {}
+    revised: set[str] = set()
+    for node in plan.walk():
+        role = node.params.get("role")
+        if node.pattern == "single-call" and isinstance(role, str):
+            roles[node.steps[0]] = role
+        if node.pattern == "evaluator-optimizer" and node.children:
+            revised.update(node.children[0].all_steps())
+    return roles, revised
 
 
 def _code_checks(plan: Node) -> dict[str, dict[str, Any]]:
