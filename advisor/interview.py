@@ -51,7 +51,7 @@ def run_questions(
     history: list[tuple[int, Collected]] = []
     i = 0
     while i < len(questions):
-        question = questions[i]
+        question = questions[i].with_choices(collected)
         if not _to_ask(question, collected, preset):
             i += 1
             continue

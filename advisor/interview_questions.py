@@ -175,6 +175,19 @@ QUESTIONS: tuple[Question, ...] = (
         when=lambda a: a.get("flow") == "known" and bool(a.get("needs_confidence")),
     ),
     Question(
+        key="vote",
+        kind="select",
+        message="Which step's answer should be voted on?",
+        hint="A short label or verdict votes well; the other steps run once.",
+        choices_from="steps",
+        when=lambda a: (
+            a.get("flow") == "known"
+            and bool(a.get("needs_confidence"))
+            and a.get("errors_are_random", True)
+            and len(a.get("steps", [])) >= 2
+        ),
+    ),
+    Question(
         key="mixed_difficulty",
         kind="confirm",
         message="Are most inputs easy and some hard, and does cost matter?",
@@ -193,6 +206,20 @@ QUESTIONS: tuple[Question, ...] = (
         hint="e.g. faithful, fluent; without criteria no evaluator is added",
         when=lambda a: bool(a.get("refinement")),
         names=False,
+    ),
+    Question(
+        key="refine",
+        kind="select",
+        message="Which step should the critique loop wrap?",
+        hint="Only that step is judged and revised; the steps around it run once.",
+        choices_from="steps",
+        default_last=True,
+        when=lambda a: (
+            a.get("flow") == "known"
+            and bool(a.get("refinement"))
+            and bool(a.get("criteria"))
+            and len(a.get("steps", [])) >= 2
+        ),
     ),
     Question(
         key="tools",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Kind = Literal["text", "list", "confirm", "select", "number", "money"]
@@ -60,6 +60,22 @@ class Question:
     """Whether there is a previous question to go back to."""
     fills: str = ""
     """The answers key this question fills, when not its own key (a preset skips it)."""
+    choices_from: str = ""
+    """A list answer collected earlier whose entries are this select's choices (e.g. steps)."""
+    default_last: bool = False
+    """With `choices_from`: the default is the last entry (else the first)."""
+
+    def with_choices(self, collected: Collected) -> Question:
+        """This question with its choices read from an earlier answer, when it takes them so."""
+        if not self.choices_from:
+            return self
+        entries = [str(e) for e in collected.get(self.choices_from) or []]
+        if not entries:
+            return self
+        default = entries[-1] if self.default_last else entries[0]
+        return replace(
+            self, choices=tuple(Choice(value=e, title=e) for e in entries), default=default
+        )
 
     @property
     def progress(self) -> str:

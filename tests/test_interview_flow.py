@@ -157,3 +157,34 @@ def test_lt_goes_back_at_every_kind_of_prompt(pipe: Any, kind: str, keys: list[s
     for chunk in keys:
         pipe.send_text(chunk)
     assert ask(question) == BACK
+
+
+def test_the_loop_and_the_vote_ask_which_step_they_wrap() -> None:
+    ask, seen = replay(
+        [
+            ("steps", "extract_claims, classify_risk, write_summary"),
+            ("needs_confidence", True),
+            ("vote", "classify_risk"),
+            ("refinement", True),
+            ("criteria", "cites every claim"),
+        ]
+    )
+    answers = run_questions(ask)
+    asked = {q.key: q for q in seen}
+    assert [c.value for c in asked["refine"].choices] == [
+        "extract_claims",
+        "classify_risk",
+        "write_summary",
+    ]
+    assert asked["refine"].default == "write_summary"
+    assert answers.vote == "classify_risk" and answers.refine == "write_summary"
+    tree = diagnose(answers).composition
+    wrapped = {n.pattern: n.children[0].name for n in tree.walk() if n.children}
+    assert wrapped["parallel-voting"] == "classify_risk"
+    assert wrapped["evaluator-optimizer"] == "write_summary"
+
+
+def test_one_step_asks_no_placement() -> None:
+    ask, seen = replay([("steps", "answer"), ("needs_confidence", True), ("refinement", True)])
+    run_questions(ask)
+    assert not {"vote", "refine"} & {q.key for q in seen}
