@@ -143,6 +143,8 @@ def test_the_chart_places_each_variant_by_cost_and_score() -> None:
     svg = svg_chart([cheap, dear], 8)
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert "single-call (50%" in svg and "prompt-chaining (100%" in svg
+    # the dearest point sits at the right: its label ends at the point, inside the chart
+    assert 'text-anchor="end" y="' in svg.split("prompt-chaining (100%")[0].rsplit("<text", 1)[1]
 
 
 def test_percentile_is_nearest_rank() -> None:

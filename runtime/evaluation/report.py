@@ -209,8 +209,11 @@ def svg_chart(rows: Sequence[Row], cases: int, *, width: int = 560, height: int 
         cx, cy = at(x, y)
         colour = COLOURS[i % len(COLOURS)]
         out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{colour}"/>')
+        # Labels of points right of the middle end at the point, so they stay inside the chart.
+        left = cx > width / 2
+        anchor = f'x="{cx - 9:.1f}" text-anchor="end"' if left else f'x="{cx + 9:.1f}"'
         out.append(
-            f'<text x="{cx + 9:.1f}" y="{cy - 8:.1f}" fill="{colour}">{escape(row.name)} '
+            f'<text {anchor} y="{cy - 8:.1f}" fill="{colour}">{escape(row.name)} '
             f"({y:.0%}, ${x:.6f})</text>"
         )
     out.append("</svg>")
