@@ -129,7 +129,11 @@ class SimulatedModel:
             return Reply(tool_calls=[(str(fn["name"]), args)])
         if req.response_schema is not None:
             return Reply(output=_fake_output(req, rng))
-        return Reply(text=self._text(rng, min(self.text_tokens, req.max_tokens)))
+        # The reply names its step (a routed step is named for its route), so an offline run shows
+        # which way the input went; the rest is filler of a typical length.
+        label = f"[{req.step.rsplit('>', 1)[-1]}] "
+        target = min(self.text_tokens, req.max_tokens) - count_text(label)
+        return Reply(text=label + self._text(rng, max(target, 1)))
 
     def _text(self, rng: random.Random, target: int) -> str:
         parts: list[str] = []
