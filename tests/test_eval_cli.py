@@ -137,6 +137,7 @@ def test_eval_against_one_call_reports_the_contract(project: Project, tmp_path: 
     assert mine["wins"] + one["wins"] + doc["matches"][0]["ties"] == len(CASES)
     # two cases have no `expected`: each is judged twice (both orders), reported apart
     assert doc["judge"]["calls"] == 4 and doc["judge"]["usd"] > 0
+    assert doc["judge"]["asks"] == 4 and 0 <= doc["judge"]["chose_first"] <= 4
     steps = [json.loads(line).get("step") for line in trace.read_text().splitlines()]
     assert steps.count("eval>judge") == 4
     assert steps.count("eval>single-call>single-call") == len(CASES)

@@ -64,6 +64,10 @@ class Evaluation:
         self.settings = project.load_settings()
         self.judge_calls = 0
         self.judge_usd = 0.0
+        self.judge_asks = 0
+        """Judgements asked (each pair twice, in both orders)."""
+        self.judge_first = 0
+        """Of those, how many picked the answer shown first: all of them is position bias."""
         self.notes: list[str] = []
 
     def own(self, name: str, prompts: Path, *, marked: bool) -> Variant:
@@ -98,6 +102,8 @@ class Evaluation:
             len(self.cases),
             judge_calls=self.judge_calls,
             judge_usd=self.judge_usd,
+            judge_asks=self.judge_asks,
+            judge_first=self.judge_first,
             stopped_by="eval --max-usd" if self.ledger.stopped else None,
             notes=self.notes,
         )
@@ -162,7 +168,10 @@ class Evaluation:
             self.project.task, self.project.criteria, case_input, first, second
         )
         found = await self._call(JUDGE_STEP, messages, JUDGE_MAX_TOKENS, JudgeVerdict)
-        return "tie" if found is None else found.winner
+        side: Side = "tie" if found is None else found.winner
+        self.judge_asks += 1
+        self.judge_first += side == "A"
+        return side
 
     async def _call(
         self, step: str, messages: list[dict[str, str]], max_tokens: int, model: Any = None

@@ -74,6 +74,9 @@ class Report:
     cases: int
     judge_calls: int = 0
     judge_usd: float = 0.0
+    judge_asks: int = 0
+    judge_first: int = 0
+    """Judgements that picked the answer shown first (position bias shows here)."""
     stopped_by: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -133,7 +136,12 @@ class Report:
                 {"a": m.a, "b": m.b, "a_wins": m.a_wins, "b_wins": m.b_wins, "ties": m.ties}
                 for m in self.matches
             ],
-            "judge": {"calls": self.judge_calls, "usd": round(self.judge_usd, 8)},
+            "judge": {
+                "calls": self.judge_calls,
+                "usd": round(self.judge_usd, 8),
+                "asks": self.judge_asks,
+                "chose_first": self.judge_first,
+            },
             "stopped_by": self.stopped_by,
             "notes": self.notes,
         }
@@ -164,7 +172,9 @@ class Report:
         lines.extend(self._tally(m) for m in self.matches)
         if self.judge_calls:
             lines.append(
-                f"judge: {self.judge_calls} calls, ${self.judge_usd:.6f} (not in the table)"
+                f"judge: {self.judge_calls} calls, ${self.judge_usd:.6f} (not in the table); it "
+                f"picked the answer shown first in {self.judge_first} of {self.judge_asks} asks "
+                "(each pair is asked in both orders: a side wins only when both agree)"
             )
         winner, conf, verdict = self.outcome()
         lines.append(f"winner: {winner or 'none'} (confidence {conf or '-'})")
