@@ -201,7 +201,8 @@ _COMBINATOR = {
 
 def _imports(plan: Node) -> list[str]:
     """The names workflow.py imports from the runtime's combinators (only what it uses)."""
-    kinds = {n.pattern for n in plan.walk() if n.params.get("role") != "guard"} - {CODE}
+    gates = ("guard", "check")  # stages of checks are wired by guarded(), not parallel()
+    kinds = {n.pattern for n in plan.walk() if n.params.get("role") not in gates} - {CODE}
     names = {"Step"} | {_COMBINATOR[p] for p in kinds if p in _COMBINATOR}
     if any(
         node.pattern == "prompt-chaining"
@@ -287,13 +288,15 @@ def _role_imports(plan: Node) -> list[str]:
     rails = {
         id(rail)
         for node in plan.walk()
-        if node.params.get("role") == "guard"
-        for rail in node.children[1:]
+        if node.pattern == "parallel-sectioning" and node.params.get("role") in ("guard", "check")
+        for rail in (node.children[1:] if node.params.get("role") == "guard" else node.children)
     }
     names: set[str] = set()
     for node in plan.walk():
         role = node.params.get("role")
-        if role == "guard":
+        if node.pattern == "parallel-sectioning" and role == "check":
+            names.update({"guarded", "passthrough"})
+        elif role == "guard":
             names.add("guarded")
         elif role == "check" and node.pattern in ("single-call", CODE) and id(node) not in rails:
             names.add("check")

@@ -86,3 +86,14 @@ def test_a_guardrail_cannot_share_the_guarded_steps_name() -> None:
 
     with pytest.raises(ValueError, match="name of the step"):
         guarded(book, {"book": lambda _: True})
+
+
+def test_a_stage_of_checks_passes_the_artifact_when_all_pass() -> None:
+    from runtime.combinators.roles import passthrough
+
+    flow = chain(
+        lambda _: "the draft",
+        guarded(passthrough, {"fact_check": lambda _: True, "legal_check": lambda _: None}),
+        lambda text: f"ES({text})",
+    )
+    assert run(flow) == "ES(the draft)"

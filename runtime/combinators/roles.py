@@ -20,7 +20,12 @@ from .refine import Verdict, as_verdict
 if TYPE_CHECKING:
     from ..model_calls.models import Run
 
-__all__ = ["Verdict", "check", "guarded", "judged"]
+__all__ = ["Verdict", "check", "guarded", "judged", "passthrough"]
+
+
+def passthrough(value: Any) -> Any:
+    """The artifact as it is: what a stage of checks guards (they judge it side by side)."""
+    return value
 
 
 def judged(raw: Any) -> Verdict:

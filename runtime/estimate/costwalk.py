@@ -104,6 +104,8 @@ def _sections(ctx: Context, node: Node, inp: Size) -> Flow:
         joined = joined + branch.out + Size(header, header)
     if node.params.get("role") == "guard":  # guardrails veto; the guarded step's output goes on
         return Flow(branches[0].out, cost)
+    if node.params.get("role") == "check":  # a stage of checks: the artifact goes on as it was
+        return Flow(inp, cost)
     if not node.steps:
         return Flow(joined, cost)
     merge = _handoff(ctx, node.steps[0], call(ctx, node.steps[0], joined))
