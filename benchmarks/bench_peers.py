@@ -8,8 +8,9 @@ peers interleaved so load from other processes hits them alike:
 
 1. first completed call in a fresh process: from spawning the interpreter to the first reply
    (imports included), median of --repeat;
-2. per call over --calls sequential calls in one process (after a warm-up), median of blocks;
-   wfadvise with a dollar budget, retries and a JSONL trace on;
+2. per call over --calls sequential calls in one process (after a warm-up; the median of five
+   blocks), median of --repeat processes; wfadvise with a dollar budget, retries and a JSONL
+   trace on;
 3. 64 calls at once with the server answering each after 0.2 s: wall time / 0.2 s (the
    critical path), median of --repeat rounds;
 4. requests the server received when each peer is told to stop at 10 calls and 64 calls are
@@ -309,8 +310,11 @@ def measure_all(
     for _ in range(repeat):
         for peer in firsts:
             out[peer]["first"].append(first_call(peer, stub.base_url, project))
-    for peer in PEERS:
-        out[peer]["per_call"] = spawn(peer, "sequential", stub.base_url, calls)[1]
+    for _ in range(repeat):  # interleaved: a load spike hits every peer's median alike
+        for peer in PEERS:
+            out[peer].setdefault("per_call", []).append(
+                spawn(peer, "sequential", stub.base_url, calls)[1]
+            )
     stub.ask(f"delay {LATENCY_S}")
     for _ in range(repeat):
         for peer in PEERS:
@@ -326,7 +330,7 @@ def measure_all(
 
 def report(results: dict[str, dict[str, Any]], repeat: int, calls: int) -> None:
     first = {p: statistics.median(r["first"]) for p, r in results.items() if r["first"]}
-    per_call = {p: results[p]["per_call"] for p in PEERS}
+    per_call = {p: statistics.median(results[p]["per_call"]) for p in PEERS}
     fanout = {p: statistics.median(results[p]["fanout"]) / LATENCY_S for p in PEERS}
     bare = "openai"
     print(f"Loopback OpenAI-compatible server (tests/stub_server.py); medians of {repeat}.")
