@@ -252,3 +252,35 @@ def test_cases_read_expected_and_bare_strings(tmp_path: Path) -> None:
     first, second = load_cases(path)
     assert (first.input, first.has_expected, first.line) == ("just text", False, 1)
     assert (second.has_expected, second.expected, second.line) == (True, None, 3)
+
+
+def test_judge_calls_in_flight_never_exceed_the_concurrency() -> None:
+    from runtime.evaluation.cases import Case
+    from runtime.evaluation.engine import EvalOptions, Evaluation
+
+    in_flight, most = 0, 0
+
+    async def fake_call(step: str, messages: object, max_tokens: int, model: object) -> object:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        for _ in range(5):
+            await asyncio.sleep(0)  # yield to the other judgements (no real wait)
+        in_flight -= 1
+        return None  # an unreadable verdict: a tie
+
+    async def judge_all() -> Match:
+        ev = Evaluation.__new__(Evaluation)
+        ev.project = type("P", (), {"task": "t", "criteria": ()})()  # type: ignore[assignment]
+        ev.cases = [Case(line=i, input=f"in {i}") for i in range(6)]
+        ev.opts = EvalOptions(concurrency=2)
+        ev.gate = asyncio.Semaphore(2)
+        ev.judge_asks = ev.judge_first = 0
+        ev._call_now = fake_call  # type: ignore[method-assign]
+        a = Row("a", [CaseRun("x", 0.0, 1, 0.0)] * 6, [None] * 6)
+        b = Row("b", [CaseRun("y", 0.0, 1, 0.0)] * 6, [None] * 6)
+        return await ev._match(a, b)
+
+    match = asyncio.run(judge_all())
+    assert match.ties == 6
+    assert most == 2

@@ -64,6 +64,8 @@ class Evaluation:
         self.settings = project.load_settings()
         self.judge_calls = 0
         self.judge_usd = 0.0
+        self.gate = asyncio.Semaphore(max(1, opts.concurrency))
+        """Judge and optimizer calls in flight at once, as for the cases (--concurrency)."""
         self.judge_asks = 0
         """Judgements asked (each pair twice, in both orders)."""
         self.judge_first = 0
@@ -177,6 +179,12 @@ class Evaluation:
         self, step: str, messages: list[dict[str, str]], max_tokens: int, model: Any = None
     ) -> Any:
         """A call made for the comparison (judge, optimizer), counted apart; None if refused."""
+        async with self.gate:
+            return await self._call_now(step, messages, max_tokens, model)
+
+    async def _call_now(
+        self, step: str, messages: list[dict[str, str]], max_tokens: int, model: Any
+    ) -> Any:
         kit = own_kit()
         per_request = self.settings.limits.max_usd
         cap = self.ledger.take(per_request)
