@@ -203,6 +203,10 @@ def test_optimize_drops_a_revision_that_loses_the_input_placeholder() -> None:
     found = asyncio.run(optimize("p {input}", 2, evaluate, revise))
     assert not found.improved and found.prompt == "p {input}"
     assert seen == ["p {input}"]  # never run: it could not see the input
+    assert found.dropped == [
+        "round 1: the revision lost {input}",
+        "round 2: the revision lost {input}",
+    ]
 
 
 def test_optimize_stops_when_nothing_failed_or_the_budget_is_spent() -> None:

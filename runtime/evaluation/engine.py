@@ -245,6 +245,7 @@ class Evaluation:
                 f"--optimize {original_file.stem}: no revision beat the original in "
                 f"{result.rounds} round(s); nothing written"
                 + (f" ({result.stopped_by})" if result.stopped_by else "")
+                + "".join(f"; {why}" for why in result.dropped)
             )
             return None
         written = write_beside(original_file, result.prompt)

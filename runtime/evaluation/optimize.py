@@ -55,6 +55,8 @@ class Optimized:
     """The rounds whose revision was kept."""
     stopped_by: str | None = None
     """Why it stopped before `rounds` (no failures left, the budget)."""
+    dropped: list[str] = field(default_factory=list)
+    """Revisions never run, and why (empty, unchanged, lost `{input}`)."""
 
     @property
     def improved(self) -> bool:
@@ -86,9 +88,12 @@ async def optimize(
         found.rounds = number
         revised = await revise(found.prompt, found.best.failures[:MAX_FAILURES_SHOWN])
         if not revised or revised.strip() == found.prompt.strip():
+            found.dropped.append(f"round {number}: no new prompt came back")
             continue
         if "{input}" in prompt and "{input}" not in revised:
-            continue  # the revision dropped where the input goes: it cannot work
+            # the revision dropped where the input goes: it cannot work
+            found.dropped.append(f"round {number}: the revision lost {{input}}")
+            continue
         trial = await evaluate(revised)
         if trial.score > found.best.score:
             found.best, found.prompt = trial, revised
