@@ -156,7 +156,7 @@ class StubServer:
         self.default: dict[str, Any] | None = None
         """A completion body served when the queue is empty."""
         self._echo_status: int | None = None
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
@@ -300,6 +300,12 @@ class StubServer:
         if self.no_usage:
             item.body.pop("usage", None)
         return item
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's default listen backlog is 5: a burst of connections (64 calls at once)
+    # overflows it, and each dropped SYN is retried by the client a whole second later.
+    request_queue_size = 128
 
 
 def _handler_for(server: StubServer) -> type[BaseHTTPRequestHandler]:
