@@ -17,6 +17,7 @@ from typing import Any
 from .answers import Answers, parse_answers
 from .errors import Interrupted
 from .interview_questions import PROVIDERS, QUESTIONS, questions_named
+from .interview_steps import step_mappings
 from .question import BACK, Choice, Collected, Question, split_list
 
 __all__ = [
@@ -50,13 +51,13 @@ def run_questions(
     collected: Collected = dict(preset)
     history: list[tuple[int, Collected]] = []
     i = 0
-    while i < len(questions):
-        question = questions[i].with_choices(collected)
+    while i < len(flat := _expand(questions, collected)):
+        question = flat[i].with_choices(collected)
         if not _to_ask(question, collected, preset):
             i += 1
             continue
         number = len(history) + 1
-        total = number + _still_to_ask(questions[i:], collected, preset) - 1
+        total = number + _still_to_ask(questions, i, collected, preset) - 1
         raw = ask(replace(question, number=number, total=total, back=bool(history)))
         if raw == BACK and history:
             i, collected = history.pop()
@@ -67,10 +68,37 @@ def run_questions(
     return parse_answers(_finish(collected), source="interview")
 
 
-def _still_to_ask(questions: tuple[Question, ...], collected: Collected, preset: Collected) -> int:
-    """How many of `questions` will be asked if every one of them gets its default."""
-    projected, count = dict(collected), 0
-    for question in questions:
+def _expand(questions: tuple[Question, ...], collected: Collected) -> list[Question]:
+    """The questions with those asked per entry (`each`) copied for every entry collected.
+
+    A run of consecutive questions over the same list is asked entry by entry: all of them
+    about the first step, then all of them about the next.
+    """
+    out: list[Question] = []
+    i = 0
+    while i < len(questions):
+        run = [questions[i]]
+        while run[0].each and i + len(run) < len(questions):
+            if questions[i + len(run)].each != run[0].each:
+                break
+            run.append(questions[i + len(run)])
+        if not run[0].each:
+            out.append(run[0])
+        else:
+            entries = [e for e in collected.get(run[0].each) or [] if isinstance(e, str)]
+            out.extend(copy for e in entries for q in run for copy in q.copies([e]))
+        i += len(run)
+    return out
+
+
+def _still_to_ask(
+    questions: tuple[Question, ...], start: int, collected: Collected, preset: Collected
+) -> int:
+    """How many questions from `start` on will be asked if every one of them gets its default."""
+    projected, count, j = dict(collected), 0, start
+    while j < len(flat := _expand(questions, projected)):
+        question = flat[j].with_choices(projected)
+        j += 1
         if _to_ask(question, projected, preset):
             count += 1
             default = question.default
@@ -93,6 +121,10 @@ def _store(collected: Collected, key: str, value: Any) -> None:
 def _finish(collected: Collected) -> Collected:
     """The interview's own keys turned into answers fields: provider + model -> models."""
     out = {k: v for k, v in collected.items() if not k.startswith("_")}
+    if "steps" in out:
+        out["steps"] = step_mappings(collected)
+        if any(not isinstance(s, str) for s in out["steps"]):
+            out["schema"] = 2  # step mappings are the v2 form; the saved file says so
     provider = PROVIDERS.get(str(collected.get("_provider", "")))
     model = collected.get("_model")
     if provider is not None and isinstance(model, str) and model.strip():

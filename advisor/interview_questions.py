@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .interview_steps import STEP_QUESTIONS, role_of
 from .question import NAME_RE, Choice, Collected, Question
 
 
@@ -14,6 +15,14 @@ def _flow_is(*flows: str) -> Callable[[Collected], bool]:
 
 def _provider_is(provider: str) -> Callable[[Collected], bool]:
     return lambda a: a.get("_provider") == provider
+
+
+def _refinable(q: Question, a: Collected) -> Question:
+    """The refine question offering the steps that write (a check is not revised, it judges)."""
+    steps = [s for s in a.get("steps") or [] if isinstance(s, str) and role_of(a, s) != "check"]
+    if not steps:
+        return q
+    return replace(q, choices=tuple(Choice(value=s, title=s) for s in steps), default=steps[-1])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +136,7 @@ QUESTIONS: tuple[Question, ...] = (
         default="answer",
         when=_flow_is("known"),
     ),
+    *STEP_QUESTIONS,
     Question(
         key="categories",
         kind="list",
@@ -212,8 +222,7 @@ QUESTIONS: tuple[Question, ...] = (
         kind="select",
         message="Which step should the critique loop wrap?",
         hint="Only that step is judged and revised; the steps around it run once.",
-        choices_from="steps",
-        default_last=True,
+        tailor=_refinable,
         when=lambda a: (
             a.get("flow") == "known"
             and bool(a.get("refinement"))

@@ -64,9 +64,32 @@ class Question:
     """A list answer collected earlier whose entries are this select's choices (e.g. steps)."""
     default_last: bool = False
     """With `choices_from`: the default is the last entry (else the first)."""
+    each: str = ""
+    """A list answer (e.g. steps): the question is asked once per entry, keyed `key:entry`."""
+    item: str = ""
+    """The entry this copy of an `each` question is about."""
+    when_item: Callable[[Collected, str], bool] | None = None
+    """With `each`: ask about an entry only when this holds for it (besides `when`)."""
+    tailor: Callable[[Question, Collected], Question] | None = None
+    """Fills in the text, choices and default from the answers so far (e.g. for its item)."""
+
+    def copies(self, entries: list[str]) -> list[Question]:
+        """One copy per entry of an `each` question (itself alone otherwise)."""
+        if not self.each:
+            return [self]
+        return [
+            replace(self, key=f"{self.key}:{e}", item=e, each="", when=self._when_for(e))
+            for e in entries
+        ]
+
+    def _when_for(self, entry: str) -> Callable[[Collected], bool]:
+        when, when_item = self.when, self.when_item
+        return lambda a: when(a) and (when_item is None or when_item(a, entry))
 
     def with_choices(self, collected: Collected) -> Question:
         """This question with its choices read from an earlier answer, when it takes them so."""
+        if self.tailor is not None:
+            return self.tailor(self, collected)
         if not self.choices_from:
             return self
         entries = [str(e) for e in collected.get(self.choices_from) or []]

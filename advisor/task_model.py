@@ -102,6 +102,19 @@ def role_is_clear(name: str) -> bool:
     return any(w in words for w in name_words(name) for words in _ROLE_WORDS.values())
 
 
+def roles_named(name: str) -> list[Role]:
+    """The different roles the whole words of a name say, in order (none: it generates).
+
+    The interview asks about a name that says none or more than one (`summarize_review`).
+    """
+    found: list[Role] = []
+    for word in name_words(name):
+        for role, words in _ROLE_WORDS.items():
+            if word in words and role not in found:
+                found.append(role)
+    return found
+
+
 class StepSpec(BaseModel):
     """One step of the pipeline: what it does with the flowing artifact (CONTRACTS §1 roles)."""
 

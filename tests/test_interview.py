@@ -71,7 +71,7 @@ def test_defaults_alone_give_a_single_call() -> None:
 def test_answers_are_parsed_into_the_model() -> None:
     ask, _ = scripted(
         {
-            "steps": "draft, review ,  ",
+            "steps": "extract, review ,  ",
             "categories": "billing, technical",
             "volume_per_day": "2,500",
             "budget_usd_per_request": "$0.05",
@@ -79,7 +79,7 @@ def test_answers_are_parsed_into_the_model() -> None:
         }
     )
     answers = run_questions(ask)
-    assert answers.steps == ["draft", "review"]
+    assert answers.steps == ["extract", "review"]
     assert answers.categories == ["billing", "technical"]
     assert answers.volume_per_day == 2500 and answers.budget_usd_per_request == 0.05
 

@@ -41,6 +41,10 @@ def test_a_person_answers_fixes_a_typo_and_accepts(tmp_path: Path) -> None:
     answer(child, "draw the process flow", "\r")
     answer(child, "what should the system do", "Answer support emails\r")
     answer(child, "List the steps in order", CLEAR + "diagnose, reply\r")
+    answer(child, "What does diagnose do with the text", "\r")  # generate, the default
+    answer(child, "What does reply do with the text", "<")  # back to diagnose's role
+    answer(child, "What does diagnose do with the text", "\r")
+    answer(child, "What does reply do with the text", "\r")
     answer(child, "different kinds of input", "billing, technical, general\r")
     answer(child, "need none of each other", "\r")
     answer(child, "extra confidence", "n")
