@@ -124,3 +124,30 @@ def test_ctrl_c_during_new_leaves_no_project(tmp_path: Path) -> None:
     child.close()
     assert child.exitstatus == 130
     assert not (tmp_path / "desk").exists()
+
+
+@pytest.mark.skipif(not Path(WFADVISE).exists(), reason="wfadvise is not installed in this venv")
+def test_a_person_says_what_a_failed_check_does(tmp_path: Path) -> None:
+    child = spawn(tmp_path)
+    answer(child, "draw the process flow", "\r")
+    answer(child, "what should the system do", "Write an article in Spanish\r")
+    answer(child, "List the steps in order", CLEAR + "draft_article, check_style, translate\r")
+    answer(child, "What does draft_article do with the text", "\r")
+    answer(child, "Who makes the check check_style", "\r")  # a model, the default
+    answer(child, "When check_style fails", DOWN + "\r")  # revise: back to draft_article
+    answer(child, "different kinds of input", "\r")
+    answer(child, "need none of each other", "\r")
+    answer(child, "extra confidence", "n")
+    answer(child, "easy and some hard", "n")
+    answer(child, "critique and revision", "n")
+    answer(child, "latency matters", "n")
+    answer(child, "requests per day", "\r")
+    answer(child, "Hard cap in dollars", "\r")
+    answer(child, "Which models", "\r")
+    answer(child, "OPENAI_API_KEY", "\r")
+    answer(child, "Project name", CLEAR + "spanish-article\r")
+    answer(child, "Use this pattern", "\r")
+    child.expect("on_fail: revise")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
