@@ -255,3 +255,11 @@ def test_the_count_shown_holds_once_the_steps_are_known() -> None:
     after = seen[keys(seen).index("steps") + 1 :]
     assert after and {q.total for q in after} == {len(seen)}
     assert [q.number for q in seen] == list(range(1, len(seen) + 1))
+
+
+def test_a_check_before_any_other_step_is_not_asked_to_revise() -> None:
+    ask, seen = replay([("steps", "moderate_input, answer"), ("_by:moderate_input", "code")])
+    answers = run_questions(ask)
+    # nothing earlier to judge or send feedback to: who checks, but not what a failure does
+    assert step_keys(seen) == ["_by:moderate_input", "_role:answer"]
+    assert saved(answers)["steps"][0] == {"name": "moderate_input", "by": "code"}
