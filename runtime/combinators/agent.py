@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ..errors import CapReached, StoppedError
 from ..model_calls.completion import ToolCall
+from .approval import Approval
 from .base import Step, named, note
 from .step import Message, Prompt, render
 from .tools import Tool, ToolArgumentError, toolset
@@ -48,16 +49,21 @@ def agent_loop(
     response_model: type[BaseModel] | None = None,
     max_tokens: int | None = None,
     temperature: float | None = None,
+    approval: Approval | None = None,
 ) -> Step:
     """A step where model `name` calls `tools` until it answers, at most `max_steps` turns.
 
     Tools are type-hinted functions (sync or async); their arguments are validated by a
     pydantic model derived from the hints. An unknown tool, bad arguments or a tool error
-    goes back to the model as the tool's result, so it can correct itself.
+    goes back to the model as the tool's result, so it can correct itself. A tool `approval`
+    lists runs only after a person's yes; a refusal is the tool's result the model reads.
     """
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     table = toolset(tools)
+    unknown = sorted(approval.tools - set(table)) if approval is not None else []
+    if unknown:
+        raise ValueError(f"approval names {unknown[0]!r}, which is not one of the agent's tools")
     schemas = [t.schema() for t in table.values()]
 
     async def run_agent(run: Run, value: Any) -> AgentResult:
@@ -77,7 +83,7 @@ def agent_loop(
                     state.output = res.output
                     return state
                 state.output = res.text
-                await _use_tools(table, res, state)
+                await _use_tools(run, table, res, state, approval)
         except StoppedError as exc:
             exc.best = exc.best if exc.best is not None else state
             raise
@@ -86,13 +92,19 @@ def agent_loop(
     return named(name, run_agent)
 
 
-async def _use_tools(table: Mapping[str, Tool], res: CallResult[Any], state: AgentResult) -> None:
+async def _use_tools(
+    run: Run,
+    table: Mapping[str, Tool],
+    res: CallResult[Any],
+    state: AgentResult,
+    approval: Approval | None,
+) -> None:
     calls = res.tool_calls
     parts = [c.as_message_part() for c in calls]
     state.messages.append({"role": "assistant", "content": res.text or None, "tool_calls": parts})
     for call in calls:
         state.tool_calls += 1
-        reply = await _call_tool(table, call)
+        reply = await _approved_call(run, table, call, approval)
         state.messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
 
 
@@ -109,6 +121,15 @@ async def _call_tool(table: Mapping[str, Tool], call: ToolCall) -> str:
     except Exception as exc:  # a tool's own failure is information for the model, not a crash
         note("tool-error", f"tool {call.name!r} raised {type(exc).__name__}: {exc}")
         return f"error: tool {call.name!r} failed: {type(exc).__name__}: {exc}"
+
+
+async def _approved_call(
+    run: Run, table: Mapping[str, Tool], call: ToolCall, approval: Approval | None
+) -> str:
+    if approval is None or not approval.needs(call.name):
+        return await _call_tool(table, call)
+    decision = await approval.decide(run, call.name, call.arguments_json)
+    return await _call_tool(table, call) if decision.approved else decision.refusal()
 
 
 def _capped(run: Run, state: AgentResult, max_steps: int) -> AgentResult:

@@ -76,6 +76,8 @@ def read_runs(path: Path) -> list[RunRecord]:
         if not line.strip():
             continue
         rec = _parse(path, number, line)
+        if "approval" in rec:  # a person's decision on a tool call, not a model call
+            continue
         if rec.get("summary"):
             cost = _number(path, number, rec, "cost_usd")
             runs.append(RunRecord(calls, cost or _usd(calls)))
@@ -174,7 +176,7 @@ def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
         rec = json.loads(line)
     except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
         raise TraceError(f"trace {path} line {number} is not JSON; pass a JSONL trace") from None
-    if not isinstance(rec, dict) or not ("summary" in rec or "step" in rec):
+    if not isinstance(rec, dict) or not ("summary" in rec or "step" in rec or "approval" in rec):
         raise TraceError(f"trace {path} line {number} is not a trace record (no 'step')")
     return rec
 

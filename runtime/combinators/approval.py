@@ -1,0 +1,100 @@
+"""Approval before side effects: a listed tool runs only after a person's yes.
+
+On a terminal the person is asked (the tool's name and its arguments shown); without one the
+call is refused and the model reads why, unless the command line approved the tool up front
+(`run --approve TOOL`). Every decision is a note and, when the run has a trace, a trace line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from .base import note
+
+if TYPE_CHECKING:
+    from ..model_calls.models import Run
+
+Ask = Callable[[str, str], bool]
+"""Asks a person whether tool NAME may run with ARGUMENTS (JSON text); True for yes."""
+
+BY_TERMINAL, BY_FLAG, BY_NO_TERMINAL = "terminal", "flag", "no terminal"
+"""Who decided: the person at the terminal, `--approve TOOL`, or nobody (refused)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One approval decision."""
+
+    tool: str
+    approved: bool
+    by: str
+    """BY_TERMINAL, BY_FLAG or BY_NO_TERMINAL."""
+
+    def refusal(self) -> str:
+        """The tool reply the model reads when the call was refused."""
+        if self.by == BY_NO_TERMINAL:
+            return (
+                f"refused: tool {self.tool!r} needs a person's approval and no terminal is "
+                f"attached to ask one (the operator can allow it with `--approve {self.tool}`); "
+                "do not call it again, answer without it"
+            )
+        return f"refused: the person declined tool {self.tool!r}; do not call it again"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Which tools need a yes, which the command line approved, and how to ask a person."""
+
+    tools: frozenset[str]
+    """Tools that need approval (settings.json: the agent node's `approval`)."""
+    approved: frozenset[str] = frozenset()
+    """Tools approved up front (`run --approve TOOL`)."""
+    ask: Ask | None = None
+    """Asks a person; None when no terminal is attached."""
+
+    @classmethod
+    def of(
+        cls, tools: Iterable[str], approved: Iterable[str] = (), ask: Ask | None = None
+    ) -> Approval:
+        """A policy from plain lists."""
+        return cls(frozenset(tools), frozenset(approved), ask)
+
+    def needs(self, tool: str) -> bool:
+        """Whether `tool` waits for a yes."""
+        return tool in self.tools
+
+    async def decide(self, run: Run, tool: str, arguments_json: str) -> Decision:
+        """Ask (or refuse), then record the decision as a note and a trace line."""
+        if tool in self.approved:
+            decision = Decision(tool, True, BY_FLAG)
+        elif self.ask is None:
+            decision = Decision(tool, False, BY_NO_TERMINAL)
+        else:
+            yes = await asyncio.to_thread(self.ask, tool, arguments_json)
+            decision = Decision(tool, yes, BY_TERMINAL)
+        verdict = "approved" if decision.approved else "refused"
+        note("approval", f"tool {tool!r} {verdict} by {decision.by}")
+        if run.trace is not None:
+            record = {"tool": tool, "approved": decision.approved, "by": decision.by}
+            run.trace.write({"approval": record})
+        return decision
+
+
+def terminal_ask(stdin: TextIO | None = None, out: TextIO | None = None) -> Ask | None:
+    """A yes/no prompt on the terminal, or None when stdin is not a terminal."""
+    inp = sys.stdin if stdin is None else stdin
+    err = sys.stderr if out is None else out
+    if not inp.isatty():
+        return None
+
+    def ask(tool: str, arguments_json: str) -> bool:
+        err.write(f"The model wants to run tool {tool!r} with arguments {arguments_json or '{}'}\n")
+        err.write("Allow it? [y/N] ")
+        err.flush()
+        return inp.readline().strip().lower() in ("y", "yes")
+
+    return ask
