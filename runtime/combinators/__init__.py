@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..lazy import make_lazy
 
 if TYPE_CHECKING:
-    from .agent import AgentResult, agent_loop
+    from .agent import agent_loop
     from .base import Note, Step, as_step, note
     from .chain import chain
     from .errors import BranchFailed, GateFailed, PlanRejected
@@ -19,16 +19,17 @@ if TYPE_CHECKING:
     from .gates import Gate, conforms, matches, max_length, min_length, required_fields
     from .orchestrate import Done, Work, orchestrate
     from .parallel import Sections, parallel
-    from .refine import Draft, Refined, Verdict, refine
+    from .refine import Draft, Verdict, refine
+    from .results import UNCERTAIN, AgentResult, Refined, VoteResult
     from .route import route
     from .step import llm
     from .tools import Tool, tool
-    from .vote import UNCERTAIN, VoteResult, vote
+    from .vote import vote
 
 # The module of this package that defines each public name, imported on first use. The
 # TYPE_CHECKING block and __all__ say the same for type checkers (a test checks all three agree).
 _MODULE_OF = {
-    "AgentResult": "agent",
+    "AgentResult": "results",
     "agent_loop": "agent",
     "Note": "base",
     "Step": "base",
@@ -53,15 +54,15 @@ _MODULE_OF = {
     "Sections": "parallel",
     "parallel": "parallel",
     "Draft": "refine",
-    "Refined": "refine",
+    "Refined": "results",
     "Verdict": "refine",
     "refine": "refine",
     "route": "route",
     "llm": "step",
     "Tool": "tools",
     "tool": "tools",
-    "UNCERTAIN": "vote",
-    "VoteResult": "vote",
+    "UNCERTAIN": "results",
+    "VoteResult": "results",
     "vote": "vote",
 }
 

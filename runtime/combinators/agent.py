@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -12,31 +11,12 @@ from ..errors import CapReached, StoppedError
 from ..model_calls.completion import ToolCall
 from .approval import Approval
 from .base import Step, named, note
-from .step import Message, Prompt, render
+from .results import AgentResult
+from .step import Prompt, render
 from .tools import Tool, ToolArgumentError, toolset
 
 if TYPE_CHECKING:
     from ..model_calls.models import CallResult, Run
-
-
-@dataclass
-class AgentResult:
-    """The agent's final answer, or its last words when max_steps stopped it."""
-
-    output: Any
-    """The final answer (text or response model), else the last reply text (maybe empty)."""
-    steps: int
-    """Model turns taken."""
-    stopped_by: str | None
-    """The cap that ended the loop without an answer, e.g. "max_steps=8 (would reach 9)"."""
-    tool_calls: int = 0
-    """Tool calls made."""
-    messages: list[Message] = field(default_factory=list)
-    """The whole conversation, tool calls and results included."""
-
-    def __str__(self) -> str:
-        out = self.output
-        return out.model_dump_json(indent=2) if isinstance(out, BaseModel) else str(out)
 
 
 def agent_loop(

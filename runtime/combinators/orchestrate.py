@@ -14,7 +14,8 @@ from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import PlanRejected
 from .fanout import fan_out, scoped_job
-from .parallel import OnFailure, _show, settle
+from .parallel import OnFailure, settle
+from .results import show as _show
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
-
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import BranchFailed
 from .fanout import Gathered, fan_out, scoped_job
+from .results import show as _show
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
@@ -99,7 +98,3 @@ def settle(got: Gathered, on_failure: OnFailure) -> Sections:
     for key, why in got.missing.items():
         note("failed", f"branch {key!r} has no output ({why}); merging the rest")
     return Sections(got.outputs, got.missing)
-
-
-def _show(output: Any) -> str:
-    return output.model_dump_json(indent=2) if isinstance(output, BaseModel) else str(output)

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from ..errors import CapReached, StoppedError, WorkflowError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
-from .parallel import _show
+from .results import Refined
+from .results import show as _show
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
@@ -43,25 +44,6 @@ class Draft:
     def __str__(self) -> str:
         text = f"# Task\n{_show(self.task)}\n\n# Draft\n{_show(self.draft)}"
         return text + (f"\n\n# Feedback\n{self.feedback}" if self.feedback else "")
-
-
-@dataclass(frozen=True)
-class Refined:
-    """The refine result: the approved draft, or the best one when the cap was hit."""
-
-    output: Any
-    """The approved draft, else the best draft so far."""
-    approved: bool
-    """Whether the evaluator approved `output`."""
-    rounds: int
-    """Evaluations made."""
-    stopped_by: str | None
-    """The cap that ended the loop unapproved, e.g. "max_rounds=3 (would reach 4)"."""
-    feedback: str = ""
-    """The evaluator's last feedback."""
-
-    def __str__(self) -> str:
-        return _show(self.output)
 
 
 def refine(

@@ -3,45 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .fanout import Gathered, fan_out, scoped_job
+from .results import UNCERTAIN, VoteResult
 from .step import sampling_temperature
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
-
-UNCERTAIN: Final = "UNCERTAIN"
-"""The answer when no output reaches the threshold: a refusal to guess."""
-
-
-@dataclass(frozen=True)
-class VoteResult:
-    """The majority answer (or UNCERTAIN) and how strongly the votes agreed."""
-
-    answer: Any
-    """The winning output, or UNCERTAIN below the threshold or on a tie."""
-    agreement: float
-    """Votes for the leading answer divided by n (failed votes count against it)."""
-    votes: int
-    """Votes for the leading answer."""
-    n: int
-    """Votes asked for."""
-    tally: dict[str, int]
-    """Votes per distinct answer key, most first."""
-
-    @property
-    def uncertain(self) -> bool:
-        """True when the threshold was not met."""
-        return self.answer is UNCERTAIN
-
-    def __str__(self) -> str:
-        return str(self.answer)
 
 
 def vote(
