@@ -195,6 +195,12 @@ def _agent_reason(answers: Answers, node: Node) -> str:
     )
     if answers.tools:
         text += f" The agent acts through your tools: {', '.join(answers.tools)}."
+    if answers.approval:
+        text += (
+            f" Before {', '.join(answers.approval)} runs, a person says yes on the terminal "
+            "(shown the arguments); with nobody there the call is refused and the model told, "
+            "unless you run it with `--approve TOOL`."
+        )
     stop = [str(c) for c in _list(node.params.get("stop_when"))]
     if stop:
         text += f" It stops when its answer meets your criteria ({', '.join(stop)})."
