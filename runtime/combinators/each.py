@@ -1,0 +1,86 @@
+"""each: a map over items. Code splits the input, one step runs per item in parallel (at most
+`max_items` of them), and the results come back joined in item order for the next step.
+
+It is parallel sectioning with a fan-out the input decides and no planning call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from ..caps import clamp_to_cap
+from ..scope import scope
+from .base import Step, named, note
+from .errors import BranchFailed
+from .fanout import fan_out, scoped_job
+
+if TYPE_CHECKING:
+    from ..model_calls.models import Run
+
+CHUNK_CHARS = 2000
+"""Size of the fixed chunks `split_text` falls back to when the text has no blank lines."""
+JOINER = "\n\n"
+"""What separates the items' results in the text the next step receives."""
+
+
+def split_text(text: str, chunk_chars: int = CHUNK_CHARS) -> list[str]:
+    """Paragraphs separated by blank lines; one long block becomes ~`chunk_chars` chunks."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if len(paragraphs) != 1:
+        return paragraphs
+    only = paragraphs[0]
+    return [only[i : i + chunk_chars] for i in range(0, len(only), chunk_chars)]
+
+
+def each(
+    name: str,
+    step: Step,
+    split: Callable[[str], list[str]],
+    *,
+    max_items: int,
+    concurrency: int,
+    branch_timeout_s: float | None = None,
+) -> Step:
+    """Run `step` once per item `split` finds in the input, at most `max_items` of them.
+
+    Items over the cap are dropped with a note. An item that fails (a refusal, an error, a
+    timeout) is noted and left out; the others, already paid for, are kept. A budget or cap
+    stop keeps the finished items' results as the best so far.
+    """
+    if max_items < 1:
+        raise ValueError(f"max_items must be >= 1, got {max_items}")
+
+    async def run_each(run: Run, value: Any) -> str:
+        with scope(name):
+            items = split(str(value))
+            keep = clamp_to_cap("max_items", max_items, len(items))
+            if len(items) > keep:
+                note("dropped", f"input has {len(items)} items; ran the first max_items={keep}")
+            jobs = [
+                (f"item#{i}", scoped_job(run, f"item#{i}", step, item))
+                for i, item in enumerate(items[:keep], 1)
+            ]
+            got = await fan_out(
+                jobs, timeout_s=branch_timeout_s, concurrency=concurrency, fail_fast=False
+            )
+            joined = JOINER.join(_text(out) for out in got.outputs.values())
+            for key, why in got.missing.items():
+                if got.stopped is None:
+                    note("failed", f"{key} has no result ({why}); joined the rest")
+            if got.stopped is not None:
+                got.stopped.best = joined
+                raise got.stopped
+            if jobs and not got.outputs:
+                key, why = next(iter(got.missing.items()))
+                raise BranchFailed(key, why)
+            return joined
+
+    return named(name, run_each)
+
+
+def _text(output: Any) -> str:
+    return output.model_dump_json() if isinstance(output, BaseModel) else str(output)
