@@ -65,6 +65,11 @@ def _workers(node: Node) -> tuple[float, int]:
     return min(_num(node, "expected_workers", DEFAULTS.expected_workers), worst), worst
 
 
+def _items(node: Node) -> tuple[float, int]:
+    worst = _cap(node, "max_items", DEFAULTS.max_items)
+    return min(_num(node, "expected_items", DEFAULTS.expected_items), worst), worst
+
+
 def _agent_steps(node: Node) -> tuple[float, int]:
     worst = _cap(node, "max_steps", DEFAULTS.max_steps)
     return min(_num(node, "expected_steps", DEFAULTS.expected_steps), worst), worst
@@ -90,6 +95,13 @@ def count_calls(node: Node) -> CallCount:
             expected=own + _mean(k.expected for k in kids),
             worst=own + max((k.worst for k in kids), default=0),
             critical_path=own + _mean(k.critical_path for k in kids),
+        )
+    if pattern == "parallel-sectioning" and node.params.get("each"):  # a map over items
+        expected_n, worst_n = _items(node)
+        return CallCount(
+            expected=own + expected_n * kids[0].expected,
+            worst=own + worst_n * kids[0].worst,
+            critical_path=own + kids[0].critical_path,
         )
     if pattern == "parallel-sectioning":
         return CallCount(
@@ -149,6 +161,9 @@ def _multipliers(node: Node) -> tuple[float, int, list[tuple[float, int]]]:
     if pattern == "parallel-voting":
         n = _cap(node, "n", DEFAULTS.votes)
         return 1, 1, [(n, n)] * k
+    if pattern == "parallel-sectioning" and node.params.get("each"):
+        expected_n, worst_n = _items(node)
+        return 1, 1, [(expected_n, worst_n)] * k
     if pattern == "orchestrator-workers":
         # Any subtask may be of any type: a worker type may take every subtask in the worst case.
         expected_n, worst_n = _workers(node)

@@ -108,10 +108,23 @@ def names_for(settings: Settings) -> dict[str, Any]:
         "titles": [PATTERNS[p].title for p in _ladder_order(plan)],
         "imports": _imports(plan),
         "checks": _code_checks(plan),
+        "maps": _items(plan),
         "roles": _role_imports(plan),
         "lit": {text: py_str(text) for text in sorted(strings)},
         "text": {text: one_line(text) for text in sorted(strings)},
     }
+
+
+def _item(node: Node) -> str:
+    """The item a map node runs its step over (`each`), else ""."""
+    return str(node.params.get("each") or "")
+
+
+def _items(plan: Node) -> dict[str, dict[str, str]]:
+    """Per map node (`each`): the item, and the splitter function (`split_ITEM`) for it."""
+    maps = [n for n in plan.walk() if _item(n)]
+    idents = unique_identifiers([_item(n) for n in maps], fallback="item")
+    return {n.name: {"item": one_line(_item(n)), "fn": f"split_{idents[_item(n)]}"} for n in maps}
 
 
 _SCHEMA_SUFFIXES = {"label_cls": "Label", "plan_cls": "Plan", "subtask_cls": "Subtask"}
@@ -202,7 +215,9 @@ _COMBINATOR = {
 def _imports(plan: Node) -> list[str]:
     """The names workflow.py imports from the runtime's combinators (only what it uses)."""
     gates = ("guard", "check")  # stages of checks are wired by guarded(), not parallel()
-    kinds = {n.pattern for n in plan.walk() if n.params.get("role") not in gates} - {CODE}
+    # a map over items (`each`) is wired by each(), not parallel()
+    wired = [n for n in plan.walk() if n.params.get("role") not in gates and not _item(n)]
+    kinds = {n.pattern for n in wired} - {CODE}
     names = {"Step"} | {_COMBINATOR[p] for p in kinds if p in _COMBINATOR}
     if any(
         node.pattern == "prompt-chaining"

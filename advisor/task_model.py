@@ -131,7 +131,7 @@ class StepSpec(BaseModel):
     checks: str | None = None
     """The step a check judges (default: the nearest earlier non-check step)."""
     each: str | None = Field(default=None, max_length=80)
-    """Run once per item of this name, in parallel (a map); not yet wired (issue 15)."""
+    """Run once per item of this name, in parallel (a map); code splits the input into items."""
 
     @property
     def kind(self) -> Role:

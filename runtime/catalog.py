@@ -91,6 +91,10 @@ class Defaults(BaseModel):
     """Parallel sectioning: seconds a branch may take before it is dropped."""
     concurrency: int = 8
     """Parallel sectioning: branches in flight at once."""
+    max_items: int = 8
+    """A map over items (`each`): items run at most per request; the rest are dropped."""
+    expected_items: float = 4.0
+    """A map over items (`each`): items an input typically splits into."""
     max_calls_factor: int = 2
     """Run-wide call cap = worst designed calls x this, leaving room for retries and repairs."""
     default_model: str = "openai/gpt-4o-mini"

@@ -32,6 +32,13 @@ class SectionParams(_Params):
     concurrency: int = Field(default=DEFAULTS.concurrency, ge=1)
 
 
+class EachParams(SectionParams):
+    """parallel-sectioning as a map over items (`each`): the cap on items, their typical count."""
+
+    max_items: int = Field(default=DEFAULTS.max_items, ge=1, le=1000)
+    expected_items: float = Field(default=DEFAULTS.expected_items, gt=0)
+
+
 class VoteParams(_Params):
     """parallel-voting: votes taken and the share that must agree."""
 
@@ -80,6 +87,8 @@ def with_defaults(node: Node) -> Node:
     """
     children = [with_defaults(c) for c in node.children]
     model = PARAMS.get(node.pattern)
+    if node.pattern == "parallel-sectioning" and node.params.get("each"):
+        model = EachParams
     params: dict[str, Any] = dict(node.params)
     if model is not None:
         try:

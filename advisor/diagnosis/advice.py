@@ -141,8 +141,6 @@ def _not_wired(answers: Answers) -> list[str]:
     given = [k for k in ("dependencies", "conversation") if getattr(answers, k)]
     if answers.summarize_after is not None:
         given.append("summarize_after")
-    if any(s.each for s in answers.step_specs):
-        given.append("each")
     if not given:
         return []
     return [

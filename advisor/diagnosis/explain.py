@@ -8,6 +8,7 @@ from runtime.catalog import DEFAULTS
 from runtime.plan import CODE, Node
 
 from ..answers import Answers
+from ..identifiers import snake
 
 
 def reasons(answers: Answers, tree: Node) -> list[str]:
@@ -53,6 +54,8 @@ def _label(node: Node) -> str:
     """What a user calls a node: its step name, or the name of the step it wraps."""
     if node.pattern in ("single-call", CODE):
         return node.name
+    if node.params.get("each") and node.children:  # a map over items
+        return f"{_label(node.children[0])} per {node.params['each']}"
     if node.params.get("role") == "check" and node.children:  # a check looping its step
         return f"{_label(node.children[0])} -> {node.name}"
     wrapper = node.pattern in ("parallel-voting", "evaluator-optimizer")
@@ -81,6 +84,16 @@ def _reason(answers: Answers, node: Node) -> str | None:
             f"Your guardrails ({rails}) run beside {p.get('guard')} at the same time and can "
             "veto its output before any later step runs: no extra wait, one call per model "
             "guardrail."
+        )
+    if node.pattern == "parallel-sectioning" and p.get("each"):
+        item, step = str(p["each"]), _label(node.children[0])
+        return (
+            f"{step} works on one {item} at a time, so code splits the input into {item}s "
+            f"(by default paragraphs, else ~2,000-character pieces; edit split_{snake(item)} "
+            f"to change that) and {step} runs once per {item}, all at the same time, at most "
+            f"{p.get('max_items')} of them; the results go on joined, in order, to the next "
+            f"step. No planning call: about {float(str(p.get('expected_items'))):g} calls a "
+            "request."
         )
     if node.pattern == "parallel-sectioning":
         merged = "a merge call joins them" if node.steps else "code joins them"

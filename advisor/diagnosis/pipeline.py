@@ -65,6 +65,8 @@ def build_pipeline(entries: list[StepEntry], wraps: Wraps) -> Node:
             _attach_check(links[where[target]], spec, target)
             continue
         node = _wrapped(_first_step(spec, target), wraps)
+        if spec.each:
+            node = _map(node, spec.each, wraps)
         where[spec.name] = len(links)
         links.append(_Link(node, [spec.name]))
     nodes = [n for link in links for n in (link.node, *link.gates)]
@@ -136,6 +138,22 @@ def _wrapped(node: Node, wraps: Wraps) -> Node:
             },
         )
     return node
+
+
+def _map(node: Node, item: str, wraps: Wraps) -> Node:
+    """`node` once per item code splits from the input, in parallel, with no planning call."""
+    return Node(
+        pattern="parallel-sectioning",
+        name=f"each {item}",
+        children=[node],
+        params={
+            "each": item,
+            "max_items": DEFAULTS.max_items,
+            "expected_items": DEFAULTS.expected_items,
+            "branch_timeout_s": DEFAULTS.branch_timeout_s,
+            "concurrency": max(wraps.concurrency, DEFAULTS.max_items),
+        },
+    )
 
 
 def _guardrail(rail: Named) -> Node:

@@ -96,6 +96,8 @@ def _route(ctx: Context, node: Node, inp: Size) -> Flow:
 
 
 def _sections(ctx: Context, node: Node, inp: Size) -> Flow:
+    if node.params.get("each"):
+        return _each(ctx, node, inp)
     branches = [walk(ctx, child, inp) for child in node.children]
     cost = alongside([b.cost for b in branches])
     joined = Size(0.0, 0.0)
@@ -110,6 +112,19 @@ def _sections(ctx: Context, node: Node, inp: Size) -> Flow:
         return Flow(joined, cost)
     merge = _handoff(ctx, node.steps[0], call(ctx, node.steps[0], joined))
     return Flow(merge.out, then(cost, merge.cost))
+
+
+def _each(ctx: Context, node: Node, inp: Size) -> Flow:
+    """A map over items: the input split into items, the step once per item, all at once."""
+    exp_n, worst_n = loop_counts(ctx, node, "expected_items", "max_items")
+    # An item is a share of the input on average; at worst one item is the whole input.
+    item = walk(ctx, node.children[0], Size(inp.exp / max(exp_n, 1.0), inp.worst))
+    cost = scale(item.cost, exp_n, worst_n)
+    busy = min(exp_n, 1.0)  # items run at once: the wait is one item's
+    cost.latency_s = busy * item.cost.latency_s
+    cost.critical_calls = busy * item.cost.critical_calls
+    out = Size(exp_n * item.out.exp, worst_n * item.out.worst)
+    return Flow(out, cost)
 
 
 def _vote(ctx: Context, node: Node, inp: Size) -> Flow:
