@@ -177,6 +177,8 @@ def _role(node: Node) -> str:
         f"at most {p.get('max_rounds')} rounds",
         "agent-loop": f"tools in a loop; at most {p.get('max_steps')} steps",
     }
+    if p.get("each"):
+        return f"once per {p['each']}, at once; at most {p.get('max_items')}, joined in order"
     if p.get("role") == "guard":
         return "guardrails beside the step; any of them can veto its output"
     if node.pattern == "code":

@@ -8,7 +8,7 @@ from runtime.catalog import DEFAULTS
 from runtime.plan import CODE, Node
 
 from ..answers import Answers
-from ..identifiers import snake
+from ..identifiers import unique_identifiers
 
 
 def reasons(answers: Answers, tree: Node) -> list[str]:
@@ -89,7 +89,7 @@ def _reason(answers: Answers, node: Node) -> str | None:
         item, step = str(p["each"]), _label(node.children[0])
         return (
             f"{step} works on one {item} at a time, so code splits the input into {item}s "
-            f"(by default paragraphs, else ~2,000-character pieces; edit split_{snake(item)} "
+            f"(by default paragraphs, else ~2,000-character pieces; edit {_splitter(item)} "
             f"to change that) and {step} runs once per {item}, all at the same time, at most "
             f"{p.get('max_items')} of them; the results go on joined, in order, to the next "
             f"step. No planning call: about {float(str(p.get('expected_items'))):g} calls a "
@@ -218,6 +218,11 @@ def _agent_reason(answers: Answers, node: Node) -> str:
     if stop:
         text += f" It stops when its answer meets your criteria ({', '.join(stop)})."
     return text
+
+
+def _splitter(item: str) -> str:
+    """The generated function that splits the input into `item`s (as the template names it)."""
+    return f"split_{unique_identifiers([item], fallback='item')[item]}"
 
 
 def _list(value: object) -> list[object]:
