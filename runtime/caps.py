@@ -6,6 +6,10 @@ import threading
 
 from .errors import CapReached
 
+DEFAULT_MAX_TOKENS = 1024
+"""Completion tokens a model step may take when settings.json gives it no `max_tokens`: what
+`Run.call` asks for and what the estimate's worst case counts."""
+
 MAX_REPAIRS = 3
 """Repairs a structured step may take when its output fails validation (the reply and its
 errors are sent back); the estimate's worst case counts exactly these."""

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .. import catalog
-from ..caps import MAX_REPAIRS
-from ..model_calls.models import DEFAULT_MAX_TOKENS
+from ..caps import DEFAULT_MAX_TOKENS, MAX_REPAIRS
 from ..model_calls.prices import PriceBook, map_entry
 from ..model_calls.tokens import approx_count
 from ..plan import Node

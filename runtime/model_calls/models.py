@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from pydantic import BaseModel
 
+from ..caps import DEFAULT_MAX_TOKENS
 from ..errors import ModelRequestsDisabled, StoppedError
 from ..scope import step_path
 from .attempts import Attempts, _counts, log
@@ -38,7 +39,6 @@ __all__ = ["DEFAULT_MAX_TOKENS", "CallResult", "ModelMap", "Run", "RunSummary"]
 ALLOW_MODEL_REQUESTS = True
 """Set False (or env WFADVISE_ALLOW_MODEL_REQUESTS=0) to make every real model request fail."""
 
-DEFAULT_MAX_TOKENS = 1024
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
