@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import pkgutil
 import subprocess
 import sys
@@ -84,3 +85,53 @@ print(json.dumps(sorted(sys.modules)))
         "rich",
     }
     assert not loaded & unused
+
+
+@pytest.mark.slow
+def test_a_single_call_projects_mock_run_imports_only_what_runs(tmp_path: Path) -> None:
+    from helpers_render import PATTERN_ANSWERS, spec_for
+
+    from advisor.commands.new import write_project
+    from advisor.template_store import publish
+
+    made = write_project(
+        spec_for(PATTERN_ANSWERS["single-call"]),
+        tmp_path / "one",
+        published=publish(store=tmp_path / "store"),
+    )
+    script = f"""
+import contextlib, io, json, sys
+from {made.package}.__main__ import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["run", "--mock", "Hello?"])
+print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.pop("PYTHONPATH", None)
+    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=made.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    got = json.loads(out.stdout)
+    assert got["code"] == 0
+    runtime_part = f"{made.package}._runtime."
+    unused = [
+        "combinators.agent",
+        "combinators.vote",
+        "combinators.refine",
+        "combinators.orchestrate",
+        "combinators.route",
+        "estimate",
+        "volume.engine",
+        "volume.batch",
+        "volume.durable",
+        "evaluation.engine",
+    ]
+    loaded = set(got["modules"])
+    assert not loaded & {runtime_part + m for m in unused}
+    assert not loaded & {"dbos", "sqlalchemy", "rich", "litellm", "openai"}
