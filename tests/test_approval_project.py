@@ -81,6 +81,15 @@ def test_approve_on_the_command_line_lets_it_run(project: tuple[Path, str], tmp_
     assert _decisions(trace) == [{"tool": "issue_refund", "approved": True, "by": "flag"}]
 
 
+def test_approve_takes_the_name_as_a_person_writes_it(
+    project: tuple[Path, str], tmp_path: Path
+) -> None:
+    trace = tmp_path / "t.jsonl"
+    done = _run(project, "--approve", "Issue-Refund", "--trace", str(trace))
+    assert done.returncode == 0, done.stderr
+    assert _decisions(trace) == [{"tool": "issue_refund", "approved": True, "by": "flag"}]
+
+
 def test_approving_a_tool_that_needs_no_approval_exits_2(project: tuple[Path, str]) -> None:
     done = _run(project, "--approve", "lookup_order")
     assert done.returncode == 2 and done.stdout == ""

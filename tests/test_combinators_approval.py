@@ -118,3 +118,10 @@ def test_the_terminal_prompt_shows_name_and_arguments_and_takes_yes() -> None:
     assert ask("issue_refund", '{"order": "B2"}') is False
     shown = out.getvalue()
     assert "'issue_refund'" in shown and '{"order": "A1"}' in shown and "[y/N]" in shown
+
+
+def test_a_tool_named_in_words_is_the_same_tool_as_its_function() -> None:
+    policy = Approval.of(["Issue refund"], approved=["issue-refund"])
+    assert policy.needs("issue_refund")
+    replies, _ = _run(policy)
+    assert replies[1] == "refunded 12.5 on A1"

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from ..errors import CapReached, StoppedError
 from ..model_calls.completion import ToolCall
-from .approval import Approval
+from .approval import Approval, tool_key
 from .base import Step, named, note
 from .results import AgentResult
 from .step import Prompt, render
@@ -41,7 +41,7 @@ def agent_loop(
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
     table = toolset(tools)
-    unknown = sorted(approval.tools - set(table)) if approval is not None else []
+    unknown = sorted(approval.tools - set(map(tool_key, table))) if approval else []
     if unknown:
         raise ValueError(f"approval names {unknown[0]!r}, which is not one of the agent's tools")
     schemas = [t.schema() for t in table.values()]

@@ -8,7 +8,9 @@ call is refused and the model reads why, unless the command line approved the to
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -23,6 +25,13 @@ Ask = Callable[[str, str], bool]
 
 BY_TERMINAL, BY_FLAG, BY_NO_TERMINAL = "terminal", "flag", "no terminal"
 """Who decided: the person at the terminal, `--approve TOOL`, or nobody (refused)."""
+
+
+def tool_key(name: str) -> str:
+    """A tool's name as approval compares it: `issue refund` in the answers, `Issue-Refund` on
+    the command line and the generated function `issue_refund` are one tool."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return "_".join(re.findall(r"[a-z0-9]+", text))
 
 
 @dataclass(frozen=True)
@@ -50,9 +59,9 @@ class Approval:
     """Which tools need a yes, which the command line approved, and how to ask a person."""
 
     tools: frozenset[str]
-    """Tools that need approval (settings.json: the agent node's `approval`)."""
+    """Tools that need approval (settings.json: the agent node's `approval`), by `tool_key`."""
     approved: frozenset[str] = frozenset()
-    """Tools approved up front (`run --approve TOOL`)."""
+    """Tools approved up front (`run --approve TOOL`), by `tool_key`."""
     ask: Ask | None = None
     """Asks a person; None when no terminal is attached."""
 
@@ -61,15 +70,15 @@ class Approval:
         cls, tools: Iterable[str], approved: Iterable[str] = (), ask: Ask | None = None
     ) -> Approval:
         """A policy from plain lists."""
-        return cls(frozenset(tools), frozenset(approved), ask)
+        return cls(frozenset(map(tool_key, tools)), frozenset(map(tool_key, approved)), ask)
 
     def needs(self, tool: str) -> bool:
         """Whether `tool` waits for a yes."""
-        return tool in self.tools
+        return tool_key(tool) in self.tools
 
     async def decide(self, run: Run, tool: str, arguments_json: str) -> Decision:
         """Ask (or refuse), then record the decision as a note and a trace line."""
-        if tool in self.approved:
+        if tool_key(tool) in self.approved:
             decision = Decision(tool, True, BY_FLAG)
         elif self.ask is None:
             decision = Decision(tool, False, BY_NO_TERMINAL)
