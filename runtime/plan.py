@@ -21,17 +21,7 @@ PatternId = Literal[
 PATTERN_IDS: tuple[PatternId, ...] = get_args(PatternId)
 """Every pattern id, lowest rung first."""
 
-NodePattern = Literal[
-    "single-call",
-    "prompt-chaining",
-    "routing",
-    "parallel-sectioning",
-    "parallel-voting",
-    "orchestrator-workers",
-    "evaluator-optimizer",
-    "agent-loop",
-    "code",
-]
+NodePattern = Literal[PatternId, "code"]
 """What a composition node is: a pattern id, or `code` for a step that makes no model call."""
 
 CODE: Literal["code"] = "code"
