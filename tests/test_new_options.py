@@ -269,3 +269,25 @@ def test_ctrl_c_during_check_says_the_project_is_complete(
     assert "is complete; only the check stopped" in res.err
     assert "nothing was written" not in res.err
     assert (tmp_path / "p" / "chainy" / "workflow.py").is_file()
+
+
+def test_saved_step_mappings_keep_only_what_was_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = tmp_path / "v2.yaml"
+    answers.write_text(
+        "schema: 2\nname: blog\n"
+        "steps: [draft_article, {name: check_style, role: check}, translate]\n"
+    )
+    target = tmp_path / "proj"
+    res = run_cli(["new", str(target), "--answers", str(answers)], capsys)
+    assert res.code == 0, res.err
+    text = (target / ANSWERS).read_text()
+    assert "null" not in text and "null" not in res.out
+    check = yaml.safe_load(text)["steps"][1]
+    assert check["name"] == "check_style" and check["role"] == "check"
+    again = run_cli(["new", str(tmp_path / "again"), "--answers", str(target / ANSWERS)], capsys)
+    assert again.code == 0, again.err
+    assert (tmp_path / "again" / "blog" / "workflow.py").read_text() == (
+        target / "blog" / "workflow.py"
+    ).read_text()

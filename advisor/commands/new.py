@@ -149,12 +149,23 @@ def answers_yaml(answers: Mapping[str, Any]) -> str:
     `answers` is the JSON dump the project records; it is compared with each field's default,
     not validated again (the dump of every field may not be a valid file on its own).
     """
-    given = {key: value for key, value in answers.items() if not _is_default(key, value)}
+    given = {
+        key: _without_nulls(value) for key, value in answers.items() if not _is_default(key, value)
+    }
     return (
         "# The answers this project was generated from (format: docs/answers.md in wfadvise).\n"
         "# Generate it again, or a variant: wfadvise new DIR --answers wfadvise-answers.yaml\n"
         + yaml.safe_dump(given, sort_keys=False, allow_unicode=True, default_flow_style=None)
     )
+
+
+def _without_nulls(value: Any) -> Any:
+    """A value with its nested mappings' unset (null) keys left out: `{name: x, each: null}`."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def _is_default(key: str, value: Any) -> bool:
