@@ -11,9 +11,9 @@ import pytest
 from runtime import BudgetExceeded, SimulatedModel
 from runtime.model_calls.completion import CallRequest, RawCompletion
 from runtime.volume.durable import DurableRun, Journal, Sharing
-from runtime.volume.limits import Ledger, RateLimiter, Window
+from runtime.volume.limits import Ledger, RateLimiter, Window, redate_dead_entries
 from runtime.volume.lineage import enter_request
-from runtime.volume.store import Store, check_reachable, sqlite_url
+from runtime.volume.store import ENTRIES, Store, check_reachable, sqlite_url
 
 MODEL = "openai/gpt-4o-mini"
 
@@ -138,3 +138,27 @@ def test_a_token_window_keeps_what_a_call_really_used(store: Store) -> None:
     limiter.settle({"b:tpm": entry}, {"b:tpm": 30})  # it used 30
     assert limiter._try(window, 70)[0] is not None
     assert limiter._try(window, 1)[0] is None
+
+
+def test_a_dead_processs_calls_in_flight_hold_their_slots_from_its_burial(store: Store) -> None:
+    """Entries of requests a killed process never settled were dated at admission; their calls
+    may have reached the server any time before the kill, so burying the process dates them
+    anew and a peer waits a whole window from then, not from the admission."""
+    dead = RateLimiter(store, [Window("b:rpm", 2, 60.0)], executor_id="dead")
+    window = dead.windows[0]
+    assert all(dead._try(window, 1)[0] is not None for _ in range(2))
+    with store.begin() as conn:  # admitted 50 s ago; the process then died with both in flight
+        conn.execute(ENTRIES.update().values(at=ENTRIES.c.at - 50.0))
+    peer = RateLimiter(store, [window], executor_id="peer")
+    assert 9.0 < peer._try(window, 1)[1] <= 10.0  # as the entries stand: free in 10 s
+    assert redate_dead_entries(store, "dead") == 2
+    assert 59.0 < peer._try(window, 1)[1] <= 60.0
+    assert redate_dead_entries(store, "dead") == 0  # once only
+
+
+def test_a_settled_entry_belongs_to_no_process(store: Store) -> None:
+    limiter = RateLimiter(store, [Window("b:rpm", 2, 60.0)], executor_id="me")
+    entry, _ = limiter._try(limiter.windows[0], 1)
+    assert entry is not None
+    limiter.settle({"b:rpm": entry}, {})
+    assert redate_dead_entries(store, "me") == 0

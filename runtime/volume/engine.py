@@ -78,7 +78,9 @@ class Host:
         by_name = {w.name.rsplit(":", 1)[1]: w for w in windows}
         sharing = Sharing(
             ledger=Ledger(self.store, batch_id, self.executor_id),
-            limiter=RateLimiter(self.store, windows) if windows else None,
+            limiter=RateLimiter(self.store, windows, executor_id=self.executor_id)
+            if windows
+            else None,
             rpm=by_name.get("rpm"),
             tpm=by_name.get("tpm"),
         )

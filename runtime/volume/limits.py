@@ -122,10 +122,18 @@ class Window:
 class RateLimiter:
     """Sliding-window limits shared through the database (requests and tokens per minute)."""
 
-    def __init__(self, store: Store, windows: list[Window], sleep_max_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        windows: list[Window],
+        sleep_max_s: float = 5.0,
+        executor_id: str | None = None,
+    ) -> None:
         self.store = store
         self.windows = windows
         self.sleep_max_s = sleep_max_s
+        # This process: its unsettled entries are re-dated if it dies (redate_dead_entries).
+        self.executor_id = executor_id
         with store.begin() as conn:
             for w in windows:
                 store.insert_ignore(conn, WINDOWS, {"name": w.name, "version": 0})
@@ -160,7 +168,11 @@ class RateLimiter:
             used = sum(a for _, a in rows)
             # One call larger than the whole limit still runs once the window is empty.
             if used + amount <= w.limit or not rows:
-                new = conn.execute(ENTRIES.insert().values(name=w.name, at=now, amount=amount))
+                new = conn.execute(
+                    ENTRIES.insert().values(
+                        name=w.name, at=now, amount=amount, executor_id=self.executor_id
+                    )
+                )
                 key = new.inserted_primary_key
                 assert key is not None
                 return int(key[0]), 0.0
@@ -179,7 +191,24 @@ class RateLimiter:
         with self.store.begin() as conn:
             now = self.store.now(conn)
             for name, entry in entries.items():
-                values: dict[str, float] = {"at": now}
+                values: dict[str, float | None] = {"at": now, "executor_id": None}
                 if name in amounts:
                     values["amount"] = amounts[name]
                 conn.execute(ENTRIES.update().where(ENTRIES.c.id == entry).values(**values))
+
+
+def redate_dead_entries(store: Store, executor_id: str) -> int:
+    """Date a dead process's unsettled window entries to now.
+
+    Its requests in flight may have reached the server at any moment up to its death, so their
+    entries, still dated at admission, could free a slot too early; dated at the burial, which
+    comes after the death, they cover every such arrival.
+    """
+    with store.begin() as conn:
+        now = store.now(conn)
+        done = conn.execute(
+            ENTRIES.update()
+            .where(ENTRIES.c.executor_id == executor_id)
+            .values(at=now, executor_id=None)
+        )
+    return int(done.rowcount or 0)

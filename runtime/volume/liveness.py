@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from .limits import settle_dead_holds
+from .limits import redate_dead_entries, settle_dead_holds
 from .store import Store
 
 
@@ -90,6 +90,7 @@ class Liveness:
         """Recover a dead process's work: `recover([id])` re-enqueues, holds settle in full."""
         recover([executor_id])
         settle_dead_holds(self.store, executor_id)
+        redate_dead_entries(self.store, executor_id)
         self.store.drop_executor(executor_id)
         if self.store.dialect == "sqlite":
             (self._lock_dir / executor_id).unlink(missing_ok=True)

@@ -71,6 +71,8 @@ ENTRIES = sa.Table(
     sa.Column("name", sa.String(128), nullable=False, index=True),
     sa.Column("at", sa.Float, nullable=False),
     sa.Column("amount", sa.Integer, nullable=False),
+    # The process whose request holds the entry, until it settles; then NULL.
+    sa.Column("executor_id", sa.String(64), nullable=True, index=True),
 )
 EXECUTORS = sa.Table(
     "wfadvise_executors",
