@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +40,33 @@ PATTERN_ANSWERS: dict[str, dict[str, Any]] = {
 def spec_for(answers: dict[str, Any]) -> ProjectSpec:
     """The project spec the advisor makes from these answers."""
     return spec_from(diagnose(parse_answers(answers)))
+
+
+def offline_env() -> dict[str, str]:
+    """The environment for a generated project's own processes: no key, no provider address,
+    no real model request, and no PYTHONPATH (a project must work from its own folder alone)."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    for name in ("OPENAI_API_BASE", "PYTHONPATH"):
+        env.pop(name, None)
+    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
+    return env
+
+
+def project_suites(projects: Iterable[Path], *pytest_args: str) -> list[str]:
+    """The command that runs generated projects' own suites together in one pytest process
+    (without this repository's plugins: xdist, hypothesis, the cache)."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        *pytest_args,
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-p",
+        "no:hypothesispytest",
+        *(str(p / "tests") for p in projects),
+    ]

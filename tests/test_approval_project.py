@@ -4,13 +4,13 @@ unless `--approve TOOL`, and traces every decision (examples/approved-refunds.ya
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pexpect
 import pytest
+from helpers_render import offline_env
 
 from advisor.answers import load_answers
 from advisor.commands.new import spec_from, write_project
@@ -22,13 +22,6 @@ pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).parent.parent / "examples" / "approved-refunds.yaml"
 # Offline, the simulated agent calls its tools in order: lookup_order, then issue_refund.
 ARGS = ("run", "--mock", "refund order A1", "--json")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("PYTHONPATH", None)
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +37,7 @@ def _run(project: tuple[Path, str], *extra: str) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", package, *ARGS, *extra],
         cwd=path,
-        env=_env(),
+        env=offline_env(),
         stdin=subprocess.DEVNULL,  # not a terminal: nobody to ask
         capture_output=True,
         text=True,
@@ -108,7 +101,7 @@ def test_a_person_at_the_terminal_sees_the_arguments_and_decides(
         sys.executable,
         ["-m", package, *ARGS, "--trace", str(trace)],
         cwd=str(path),
-        env=_env(),
+        env=offline_env(),
         encoding="utf-8",
         timeout=60,
     )

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers_render import offline_env, project_suites
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_generated_projects import _env
 
 from advisor.answers import parse_answers
 from advisor.commands.new import spec_from, write_project
@@ -101,22 +100,9 @@ def test_colliding_category_names_generate_projects_that_pass_their_own_tests(
         )
         for name, answers in cases.items()
     ]
-    env = _env() | {"PYTHONPATH": os.pathsep.join(str(m.path) for m in made)}
+    env = offline_env() | {"PYTHONPATH": os.pathsep.join(str(m.path) for m in made)}
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "--import-mode=importlib",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "-p",
-            "no:hypothesispytest",
-            *(str(m.path / "tests") for m in made),
-        ],
+        project_suites(m.path for m in made),
         cwd=tmp_path,
         env=env,
         capture_output=True,

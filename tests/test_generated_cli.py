@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers_render import PATTERN_ANSWERS, spec_for
+from helpers_render import PATTERN_ANSWERS, offline_env, spec_for
 
 from advisor.commands.new import write_project
 from advisor.template_store import publish
@@ -37,7 +37,7 @@ class Project:
         return subprocess.run(
             [sys.executable, "-m", self.package, *args],
             cwd=self.path,
-            env=_env(),
+            env=offline_env(),
             stdout=stdout,
             stderr=subprocess.PIPE,
             text=True,
@@ -47,14 +47,6 @@ class Project:
     @property
     def settings(self) -> Path:
         return self.path / self.package / "settings.json"
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("OPENAI_API_BASE", None)
-    env.pop("PYTHONPATH", None)  # the project must work from its own folder alone
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
-    return env
 
 
 @pytest.fixture(scope="module")

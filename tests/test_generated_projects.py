@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers_render import EXAMPLES, PATTERN_ANSWERS, spec_for
+from helpers_render import EXAMPLES, PATTERN_ANSWERS, offline_env, project_suites, spec_for
 
 from advisor.answers import load_answers
 from advisor.commands.new import spec_from, write_project
@@ -34,13 +34,6 @@ CASES: dict[str, ProjectSpec] = {
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     return publish(store=tmp_path_factory.mktemp("store") / "template-store")
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
-    env.pop("PYTHONPATH", None)  # the project must work from its own directory alone
-    return env
 
 
 def test_examples_are_covered() -> None:
@@ -81,24 +74,9 @@ def test_generated_projects_run_and_pass_their_own_tests(
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
     for project in made:
         _check_names(project.path, project.package)
-    env = _env() | {"PYTHONPATH": os.pathsep.join(str(m.path) for m in made)}
+    env = offline_env() | {"PYTHONPATH": os.pathsep.join(str(m.path) for m in made)}
     suites = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-W",
-            "error",
-            "--import-mode=importlib",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:xdist",
-            "-p",
-            "no:hypothesispytest",
-            *(str(m.path / "tests") for m in made),
-        ],
+        project_suites((m.path for m in made), "-W", "error"),
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -124,7 +102,7 @@ def _run_cli(project: Path, package: str) -> None:
             "A customer asks about an invoice.",
         ],
         cwd=project,
-        env=_env(),
+        env=offline_env(),
         capture_output=True,
         text=True,
         timeout=120,

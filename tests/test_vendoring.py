@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers_render import PATTERN_ANSWERS, spec_for
+from helpers_render import PATTERN_ANSWERS, offline_env, spec_for
 
 from advisor.commands.new import Made, write_project
 from advisor.template_store import publish
@@ -54,13 +53,6 @@ def test_imports_inside_functions_count_and_type_only_imports_do_not() -> None:
     }
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("PYTHONPATH", None)
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
-    return env
-
-
 @pytest.fixture(scope="module")
 def one_call(tmp_path_factory: pytest.TempPathFactory) -> Made:
     """A single-call project, rendered once for the module."""
@@ -83,7 +75,7 @@ def test_a_single_call_project_runs_and_estimates_on_a_slimmer_runtime(one_call:
         proc = subprocess.run(
             [sys.executable, "-m", made.package, *args],
             cwd=made.path,
-            env=_env(),
+            env=offline_env(),
             capture_output=True,
             text=True,
             timeout=120,
