@@ -6,26 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from interview_script import replay
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from advisor.diagnose import diagnose
 from advisor.interview import BACK, Question, questionary_asker, run_questions
-
-
-def replay(script: list[tuple[str, Any]]) -> tuple[Any, list[Question]]:
-    """An asker that expects the questions in `script` order and gives the scripted replies;
-    every question not in the script gets its default."""
-    pending = list(script)
-    seen: list[Question] = []
-
-    def ask(q: Question) -> str | bool:
-        seen.append(q)
-        if pending and pending[0][0] == q.key:
-            return pending.pop(0)[1]  # type: ignore[no-any-return]
-        return q.default if q.key != "_model" or q.default else "some-model"
-
-    return ask, seen
 
 
 def test_each_question_says_where_it_is_in_the_interview() -> None:

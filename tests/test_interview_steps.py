@@ -7,27 +7,13 @@ from typing import Any
 
 import pytest
 import yaml
+from interview_script import replay
 
 from advisor.answers import parse_answers
 from advisor.commands.new import answers_yaml
 from advisor.diagnose import diagnose
 from advisor.interview import BACK, Question, run_questions
 from runtime.plan import Node
-
-
-def replay(script: list[tuple[str, Any]]) -> tuple[Any, list[Question]]:
-    """An asker giving the scripted replies in order to the questions they name; every other
-    question gets its default."""
-    pending = list(script)
-    seen: list[Question] = []
-
-    def ask(q: Question) -> str | bool:
-        seen.append(q)
-        if pending and pending[0][0] == q.key:
-            return pending.pop(0)[1]  # type: ignore[no-any-return]
-        return q.default if q.key != "_model" or q.default else "some-model"
-
-    return ask, seen
 
 
 def keys(seen: list[Question]) -> list[str]:
