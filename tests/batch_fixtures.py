@@ -9,7 +9,6 @@ installed; `.ci/run` installs it).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_render import PATTERN_ANSWERS, spec_for
+from helpers_render import PATTERN_ANSWERS, offline_env, spec_for
 from pg_server import LocalPostgres
 
 from advisor.commands.new import write_project
@@ -72,10 +71,8 @@ def postgres() -> Iterator[LocalPostgres]:
 
 def env_mock() -> dict[str, str]:
     """An environment with no key and real model requests refused."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env = offline_env()
     env.pop("DBOS_SYSTEM_DATABASE_URL", None)
-    env.pop("PYTHONPATH", None)
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
     return env
 
 

@@ -46,7 +46,7 @@ def offline_env() -> dict[str, str]:
     """The environment for a generated project's own processes: no key, no provider address,
     no real model request, and no PYTHONPATH (a project must work from its own folder alone)."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    for name in ("OPENAI_API_BASE", "PYTHONPATH"):
+    for name in ("OPENAI_API_BASE", "OPENAI_BASE_URL", "PYTHONPATH"):
         env.pop(name, None)
     env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
     return env

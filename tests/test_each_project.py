@@ -5,12 +5,12 @@ the generated project runs the step once per paragraph (examples/map-over-sectio
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers_render import offline_env
 
 from advisor.answers import load_answers
 from advisor.commands.new import spec_from, write_project
@@ -63,13 +63,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def _run(project: tuple[Path, str], text: str, *extra: str) -> dict[str, object]:
     path, package = project
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("PYTHONPATH", None)
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
     done = subprocess.run(
         [sys.executable, "-m", package, "run", "--mock", "--json", "-", *extra],
         cwd=path,
-        env=env,
+        env=offline_env(),
         input=text,
         capture_output=True,
         text=True,

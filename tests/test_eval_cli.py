@@ -9,14 +9,13 @@ it), and `estimate --from-trace` learning only the project's own runs from an ev
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers_render import spec_for
+from helpers_render import offline_env, spec_for
 
 from advisor.commands.new import write_project
 from advisor.template_store import publish
@@ -44,12 +43,9 @@ class Project:
     package: str
 
     def run(self, *args: str, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-        env.pop("OPENAI_API_BASE", None)
-        env.pop("PYTHONPATH", None)
+        env = offline_env()
         if pythonpath is not None:
             env["PYTHONPATH"] = str(pythonpath)
-        env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
         return subprocess.run(
             [sys.executable, "-m", self.package, *args],
             cwd=self.path,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import importlib
 import json
-import os
 import pkgutil
 import subprocess
 import sys
@@ -89,7 +88,7 @@ print(json.dumps(sorted(sys.modules)))
 
 @pytest.mark.slow
 def test_a_single_call_projects_mock_run_imports_only_what_runs(tmp_path: Path) -> None:
-    from helpers_render import PATTERN_ANSWERS, spec_for
+    from helpers_render import PATTERN_ANSWERS, offline_env, spec_for
 
     from advisor.commands.new import write_project
     from advisor.template_store import publish
@@ -106,13 +105,10 @@ with contextlib.redirect_stdout(io.StringIO()):
     code = main(["run", "--mock", "Hello?"])
 print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}))
 """
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    env.pop("PYTHONPATH", None)
-    env["WFADVISE_ALLOW_MODEL_REQUESTS"] = "0"
     out = subprocess.run(
         [sys.executable, "-c", script],
         cwd=made.path,
-        env=env,
+        env=offline_env(),
         capture_output=True,
         text=True,
         check=True,
