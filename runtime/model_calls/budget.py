@@ -96,23 +96,22 @@ class Budget:
     def settle(self, held: Reservation, *, tokens: int, usd: float) -> None:
         """Release a reservation and record what the call actually used (the call counts)."""
         with self._lock:
-            if held.id not in self._open:
-                raise RuntimeError("reservation settled twice")
-            self._open.discard(held.id)
-            self._held.add(held.amount, sign=-1)
-            if not self._open:
-                self._held = Spend()  # drop float drift left by adds and subtracts
+            self._close(held)
             self._spent.add(Spend(calls=held.amount.calls, tokens=tokens, usd=usd))
 
     def release(self, held: Reservation) -> None:
         """Give a reservation back unused: nothing is spent (a call slot kept for later)."""
         with self._lock:
-            if held.id not in self._open:
-                raise RuntimeError("reservation settled twice")
-            self._open.discard(held.id)
-            self._held.add(held.amount, sign=-1)
-            if not self._open:
-                self._held = Spend()
+            self._close(held)
+
+    def _close(self, held: Reservation) -> None:
+        """Take a reservation off the held total (under the lock); each closes once."""
+        if held.id not in self._open:
+            raise RuntimeError("reservation settled twice")
+        self._open.discard(held.id)
+        self._held.add(held.amount, sign=-1)
+        if not self._open:
+            self._held = Spend()  # drop float drift left by adds and subtracts
 
     def settle_worst(self, held: Reservation) -> None:
         """Settle at the full reservation (a timed-out call may have been billed in full)."""
