@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from runtime import BudgetExceeded, SimulatedModel
+from runtime.model_calls.budget import Limits
 from runtime.model_calls.completion import CallRequest, RawCompletion
-from runtime.volume.durable import DurableRun, Journal, Sharing
-from runtime.volume.limits import Ledger, RateLimiter, Window, redate_dead_entries
+from runtime.volume.durable import _CURRENT, DurableRun, Journal, SharedBudget, Sharing, _Call
+from runtime.volume.limits import Ledger, RateLimiter, Spent, Window, redate_dead_entries
 from runtime.volume.lineage import enter_request
 from runtime.volume.store import ENTRIES, Store, check_reachable, sqlite_url
 
@@ -162,3 +163,16 @@ def test_a_settled_entry_belongs_to_no_process(store: Store) -> None:
     assert entry is not None
     limiter.settle({"b:rpm": entry}, {})
     assert redate_dead_entries(store, "me") == 0
+
+
+def test_a_reservation_given_back_unused_frees_its_batch_hold_too(store: Store) -> None:
+    ledger = Ledger(store, "b", "me")
+    budget = SharedBudget(Limits(), ledger)
+    token = _CURRENT.set(_Call("key", 0, None))  # as inside a call about to be sent
+    try:
+        held = budget.reserve(tokens=10, usd=0.25)
+    finally:
+        _CURRENT.reset(token)
+    assert ledger.spent().held_usd == 0.25
+    budget.release(held)
+    assert ledger.spent() == Spent(0.0, 0.0)  # nothing spent, nothing left held

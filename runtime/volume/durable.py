@@ -145,6 +145,14 @@ class SharedBudget(Budget):
     def settle(self, held: Reservation, *, tokens: int, usd: float) -> None:
         """Settle per request and in the batch ledger."""
         super().settle(held, tokens=tokens, usd=usd)
+        self._settle_hold(held, usd)
+
+    def release(self, held: Reservation) -> None:
+        """Give a reservation back unused, in the batch ledger too (nothing spent)."""
+        super().release(held)
+        self._settle_hold(held, 0.0)
+
+    def _settle_hold(self, held: Reservation, usd: float) -> None:
         hold = self._holds.pop(held.id, None)
         if hold is not None and self.ledger is not None:
             self.ledger.settle(hold, usd)
