@@ -158,3 +158,27 @@ def test_429_with_retry_after_is_waited_out(
     assert done.returncode == 0, done.stderr
     assert [r["output"] for r in rows(out)] == ["fine", "fine"]
     assert len(stub.requests) == 3  # the refused attempt, then one call per request
+
+
+def test_mock_batches_pass_model_checks_as_run_mock_does(tmp_path: Path) -> None:
+    """`run --mock` scripts a project's model checks to pass so the whole flow shows; `batch
+    --mock` must too, for every request (its requests share one process, not one script)."""
+    from advisor.answers import load_answers
+    from advisor.commands.new import spec_from, write_project
+    from advisor.diagnose import diagnose
+    from advisor.template_store import publish
+
+    example = Path(__file__).parent.parent / "examples" / "draft-check-translate.yaml"
+    spec = spec_from(diagnose(load_answers(example)))
+    made = write_project(spec, tmp_path / "blog", published=publish(store=tmp_path / "store"))
+    project = Project(made.path, made.package)
+    count = 110  # more requests than one simulated model's script holds passes for a step
+    write_inputs(tmp_path / "in.jsonl", count)
+    out = tmp_path / "out.jsonl"
+    done = run(
+        project, ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock"], env_mock()
+    )
+    assert done.returncode == 0, done.stderr
+    got = rows(out)
+    assert len(got) == count
+    assert all(r["exit"] == 0 and r["calls"] == 3 for r in got), [r for r in got if r["exit"]][:3]

@@ -69,7 +69,7 @@ class Host:
     def _build(self, batch_id: str) -> BatchContext:
         opts = self.store.batch_options(batch_id)
         settings = self.project.load_settings()
-        simulated = SimulatedModel(latency_s=opts["mock_latency"]) if opts["mock"] else None
+        script = self.project.mock_script(settings) if opts["mock"] else {}
         windows = [
             Window(f"{batch_id}:{unit}", opts[unit], opts["period_s"])
             for unit in ("rpm", "tpm")
@@ -86,6 +86,13 @@ class Host:
         )
 
         def make_run() -> DurableRun:
+            # A simulated model per request, as `run --mock` has one per run: its script
+            # (model checks pass) is played from the start for every request.
+            simulated = (
+                SimulatedModel(latency_s=opts["mock_latency"], script=script)
+                if opts["mock"]
+                else None
+            )
             run = DurableRun.from_settings(settings, simulated=simulated, model=opts["model"])
             assert isinstance(run, DurableRun)
             return run

@@ -26,6 +26,8 @@ class Project:
     """Turns a workflow output into JSON-ready data."""
     require_key: Callable[[list[str], str | None], None]
     """Refuses a real run whose provider key is missing (raises the project's usage error)."""
+    mock_script: Callable[[Settings], dict[str, list[Any]]] = lambda _settings: {}
+    """The simulated model's scripted replies for --mock (model checks pass, as in `run`)."""
 
     @property
     def default_store(self) -> Path:
