@@ -13,6 +13,7 @@ from ..lazy import make_lazy
 if TYPE_CHECKING:
     from .agent import agent_loop
     from .base import Note, Step, as_step, note
+    from .cascade import Attempt, Confidence, cascade
     from .chain import chain
     from .errors import BranchFailed, GateFailed, PlanRejected
     from .execute import Outcome, execute, execute_sync
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 # TYPE_CHECKING block and __all__ say the same for type checkers (a test checks all three agree).
 _MODULE_OF = {
     "AgentResult": "results",
+    "Attempt": "cascade",
+    "Confidence": "cascade",
+    "cascade": "cascade",
     "agent_loop": "agent",
     "Note": "base",
     "Step": "base",
@@ -69,7 +73,9 @@ _MODULE_OF = {
 __all__ = [
     "UNCERTAIN",
     "AgentResult",
+    "Attempt",
     "BranchFailed",
+    "Confidence",
     "Done",
     "Draft",
     "Gate",
@@ -86,6 +92,7 @@ __all__ = [
     "Work",
     "agent_loop",
     "as_step",
+    "cascade",
     "chain",
     "conforms",
     "execute",
