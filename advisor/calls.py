@@ -70,6 +70,11 @@ def _items(node: Node) -> tuple[float, int]:
     return min(_num(node, "expected_items", DEFAULTS.expected_items), worst), worst
 
 
+def _escalation(node: Node) -> float:
+    """A cascade's expected share of answers that go on to the strong model, in [0, 1]."""
+    return min(1.0, max(0.0, _num(node, "expected_escalation", DEFAULTS.expected_escalation)))
+
+
 def _agent_steps(node: Node) -> tuple[float, int]:
     worst = _cap(node, "max_steps", DEFAULTS.max_steps)
     return min(_num(node, "expected_steps", DEFAULTS.expected_steps), worst), worst
@@ -89,6 +94,14 @@ def count_calls(node: Node) -> CallCount:
             expected=sum(k.expected for k in kids),
             worst=sum(k.worst for k in kids),
             critical_path=sum(k.critical_path for k in kids),
+        )
+    if pattern == "routing" and node.params.get("by") == "cascade":  # easy, check, maybe hard
+        r = _escalation(node)
+        easy, hard = kids
+        return CallCount(
+            expected=easy.expected + own + r * hard.expected,
+            worst=easy.worst + own + hard.worst,
+            critical_path=easy.critical_path + own + r * hard.critical_path,
         )
     if pattern == "routing":
         return CallCount(
@@ -156,6 +169,8 @@ def _multipliers(node: Node) -> tuple[float, int, list[tuple[float, int]]]:
     """Per run of `node`: runs of each own step, and runs of each child (expected, worst)."""
     k = len(node.children)
     pattern = node.pattern
+    if pattern == "routing" and node.params.get("by") == "cascade":
+        return 1, 1, [(1, 1), (_escalation(node), 1)]
     if pattern == "routing":
         return 1, 1, [(1 / k, 1)] * k
     if pattern == "parallel-voting":

@@ -179,6 +179,9 @@ def _role(node: Node) -> str:
     }
     if p.get("each"):
         return f"once per {p['each']}, at once; at most {p.get('max_items')}, joined in order"
+    if p.get("by") == "cascade":
+        judge = own or "a code check"
+        return f"easy first; {judge} sends answers below {p.get('threshold')} to hard"
     if p.get("role") == "guard":
         return "guardrails beside the step; any of them can veto its output"
     if node.pattern == "code":

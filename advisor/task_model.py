@@ -166,7 +166,8 @@ class Named(BaseModel):
 
 
 class Difficulty(BaseModel):
-    """Two tiers of input difficulty, each with its own model, decided by one classify call."""
+    """Two tiers of input difficulty, each with its own model: a classify call picks the tier up
+    front, or a cascade tries the easy model first and escalates the answers it doubts."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -175,7 +176,10 @@ class Difficulty(BaseModel):
     hard: str = Field(min_length=1, max_length=2000)
     """The model for hard inputs."""
     by: Literal["classify", "cascade"] = "classify"
-    """How the tier is decided: a classify call up front (cascade: not yet wired)."""
+    """How the tier is decided: a classify call up front, or a cascade (the easy model answers,
+    a confidence check judges, and only doubtful answers go to the hard model)."""
+    check: Literal["model", "code"] = "model"
+    """A cascade's confidence check: a short model call, or a code function (no call)."""
 
 
 StepEntry = str | StepSpec | ParallelStage

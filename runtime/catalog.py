@@ -95,6 +95,10 @@ class Defaults(BaseModel):
     """A map over items (`each`): items run at most per request; the rest are dropped."""
     expected_items: float = 4.0
     """A map over items (`each`): items an input typically splits into."""
+    cascade_threshold: float = 0.7
+    """A cascade: the confidence below which the cheap model's answer goes to the strong one."""
+    expected_escalation: float = 0.3
+    """A cascade: the share of answers expected to escalate (traces replace it)."""
     max_calls_factor: int = 2
     """Run-wide call cap = worst designed calls x this, leaving room for retries and repairs."""
     default_model: str = "openai/gpt-4o-mini"
@@ -226,6 +230,8 @@ def step_kind(node: Node, step: str, *, parent: Node | None = None) -> StepKind:
         raise KeyError(f"{step!r} is not a step of node {node.name!r}")
     if node.pattern == "agent-loop":
         return "agent"
+    if node.pattern == "routing" and node.params.get("by") == "cascade":
+        return "evaluate"  # a cascade's confidence check judges the cheap answer
     if node.pattern in _OWN_STEP_KINDS:
         kinds = _OWN_STEP_KINDS[node.pattern]
         index = node.steps.index(step)

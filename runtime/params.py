@@ -7,7 +7,7 @@ Other keys a node carries (role, criteria, checks, tools...) pass through unchan
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +37,15 @@ class EachParams(SectionParams):
 
     max_items: int = Field(default=DEFAULTS.max_items, ge=1, le=1000)
     expected_items: float = Field(default=DEFAULTS.expected_items, gt=0)
+
+
+class CascadeParams(RouteParams):
+    """routing as a cascade (`by: cascade`): the confidence threshold, how it is checked, and
+    the share of answers expected to go on to the strong model."""
+
+    threshold: float = Field(default=DEFAULTS.cascade_threshold, gt=0, le=1)
+    check: Literal["model", "code"] = "model"
+    expected_escalation: float = Field(default=DEFAULTS.expected_escalation, ge=0, le=1)
 
 
 class VoteParams(_Params):
@@ -89,6 +98,8 @@ def with_defaults(node: Node) -> Node:
     model = PARAMS.get(node.pattern)
     if node.pattern == "parallel-sectioning" and node.params.get("each"):
         model = EachParams
+    if node.pattern == "routing" and node.params.get("by") == "cascade":
+        model = CascadeParams
     params: dict[str, Any] = dict(node.params)
     if model is not None:
         try:

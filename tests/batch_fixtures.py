@@ -36,13 +36,19 @@ class Project:
     """Its package (`python -m PACKAGE`)."""
 
 
+HIGH_VOLUME = 50_000
+"""Requests a day of the batch tests' projects (a project made for few has no `batch`)."""
+
+
 @pytest.fixture(scope="session")
 def batch_store(tmp_path_factory: pytest.TempPathFactory) -> Published:
     return publish(store=tmp_path_factory.mktemp("batch-store") / "template-store")
 
 
 def _project(root: Path, published: Published, pattern: str) -> Project:
-    made = write_project(spec_for(PATTERN_ANSWERS[pattern]), root, published=published)
+    # High volume: a project gets `batch` and `worker` when it is made for many requests a day.
+    answers = {**PATTERN_ANSWERS[pattern], "volume_per_day": HIGH_VOLUME}
+    made = write_project(spec_for(answers), root, published=published)
     return Project(made.path, made.package)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from batch_fixtures import (
+    HIGH_VOLUME,
     Project,
     env_mock,
     env_stub,
@@ -169,7 +170,8 @@ def test_mock_batches_pass_model_checks_as_run_mock_does(tmp_path: Path) -> None
     from advisor.template_store import publish
 
     example = Path(__file__).parent.parent / "examples" / "draft-check-translate.yaml"
-    spec = spec_from(diagnose(load_answers(example)))
+    answers = load_answers(example).model_copy(update={"volume_per_day": HIGH_VOLUME})
+    spec = spec_from(diagnose(answers))
     made = write_project(spec, tmp_path / "blog", published=publish(store=tmp_path / "store"))
     project = Project(made.path, made.package)
     count = 110  # more requests than one simulated model's script holds passes for a step

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from helpers_render import PATTERN_ANSWERS, offline_env, spec_for
 
 from advisor.commands.new import Made, write_project
+from advisor.commands.update import update_project
 from advisor.template_store import publish
 from advisor.vendoring import needed_files, prune
 
@@ -82,6 +84,73 @@ def test_a_single_call_project_runs_and_estimates_on_a_slimmer_runtime(one_call:
             check=False,
         )
         assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_a_project_made_for_few_requests_says_how_to_add_batch_and_eval(
+    one_call: Made, tmp_path: Path
+) -> None:
+    for command, answer in (
+        ("batch", "batch=true"),
+        ("worker", "batch=true"),
+        ("eval", "evaluate=true"),
+    ):
+        proc = _project_command(one_call, command, "in.jsonl", "--out", "out.jsonl", "--mock")
+        assert proc.returncode == 2
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+        assert f"`{command}` is not in this project" in proc.stderr and answer in proc.stderr
+    assert not (one_call.path / "out.jsonl").exists()
+    listed = _project_command(one_call, "--help").stdout
+    assert "run" in listed and "batch" not in listed and "eval" not in listed
+
+
+@pytest.mark.slow
+def test_copier_update_with_batch_on_adds_a_working_batch_command(tmp_path: Path) -> None:
+    """The README's way to add `batch` later: copier update with the answer, then update."""
+    from copier import run_update
+
+    published = publish(store=tmp_path / "store")
+    made = write_project(
+        spec_for(PATTERN_ANSWERS["single-call"]), tmp_path / "one", published=published
+    )
+    assert not (made.path / made.package / "_runtime" / "volume").exists()
+    _git(made.path, "init", "-q")
+    _git(made.path, "add", "-A")
+    _git(made.path, "commit", "-q", "-m", "generated")
+    run_update(
+        made.path,
+        data={"batch": True},
+        defaults=True,
+        overwrite=True,
+        quiet=True,
+        skip_answered=True,
+    )
+    _git(made.path, "add", "-A")
+    _git(made.path, "commit", "-q", "-m", "batch on")
+    update_project(made.path, published=published)
+    (tmp_path / "in.jsonl").write_text('{"id": "a", "input": "Hello?"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = _project_command(made, "batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["exit"] == 0
+    assert "dbos" in (made.path / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def _project_command(made: Made, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", made.package, *args],
+        cwd=made.path,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _git(cwd: Path, *args: str) -> None:
+    identity = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", *identity, *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.mark.slow

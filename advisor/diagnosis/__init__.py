@@ -46,6 +46,7 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
     the advice they lead to: a budget below the cost, a difficulty split that does not pay."""
     from runtime.errors import UnknownPriceError
     from runtime.estimate import estimate_settings
+    from runtime.estimate.cascades import break_even_line
 
     answers = rec.answers
     tiers = answers.difficulty
@@ -54,6 +55,9 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
     try:
         est = estimate_settings(settings, {}, with_alternatives=False)
         usd = UsdPerRequest(expected=est.total.usd_exp, worst=est.worst("usd"))
+        if est.cascades:  # the break-even against the strong model, not a routed split
+            lines = [break_even_line(b) for b in est.cascades]
+            return usd, [*advice.money(answers, usd.expected, None), *lines]
         if tiers is not None and built.tier_models:
             steps = dict(settings.models.steps) | {s: tiers.hard for s in built.tier_models}
             alone = settings.model_copy(

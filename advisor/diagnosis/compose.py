@@ -12,7 +12,7 @@ from runtime.catalog import DEFAULTS
 from runtime.plan import Node
 
 from ..answers import Answers
-from ..task_model import ParallelStage, StepEntry, StepSpec, flat_specs
+from ..task_model import Difficulty, ParallelStage, StepEntry, StepSpec, flat_specs
 from .pipeline import Wraps, build_pipeline, evaluator
 from .tree import call, fallback, for_label, prefixed, unique_steps
 
@@ -154,6 +154,9 @@ def _tiers(answers: Answers, built: Built) -> None:
     """Two tiers, each the same workflow on its own model, chosen by the one classify call."""
     tiers = answers.difficulty
     assert tiers is not None
+    if tiers.by == "cascade":
+        _cascade(tiers, built)
+        return
     tree = built.tree
     if tree.pattern == "routing" and tree.params.get("by") == "category":
         handlers = [
@@ -189,10 +192,53 @@ def _tiers(answers: Answers, built: Built) -> None:
             f"Both difficulty tiers use {tiers.easy}: the split costs a classify call per "
             "request and saves nothing; give `easy` a smaller model, or drop `difficulty`."
         )
-    if tiers.by == "cascade":
+
+
+def _cascade(tiers: Difficulty, built: Built) -> None:
+    """The easy model answers first; a confidence check sends only doubtful answers on to the
+    hard model (per category handler when a router picks the topic)."""
+    tree = built.tree
+    if tree.pattern == "routing" and tree.params.get("by") == "category":
+        kids = [_cascade_node(h, tiers, name=h.name) for h in tree.children]
+        built.tree = tree.model_copy(update={"children": kids})
+    else:
+        built.tree = _cascade_node(tree, tiers, name="cascade")
+    for node in built.tree.walk():
+        if node.params.get("by") != "cascade":
+            continue
+        easy, hard = node.children
+        built.tier_models.update({s: tiers.easy for s in (*node.steps, *easy.all_steps())})
+        built.tier_models.update({s: tiers.hard for s in hard.all_steps()})
+    if tiers.easy == tiers.hard:
         built.warnings.append(
-            "`difficulty.by: cascade` is not yet wired: a classify call decides the tier."
+            f"Both cascade tiers use {tiers.easy}: an escalated answer is asked again of the "
+            "same model, so the cascade only adds calls; give `easy` a smaller model, or drop "
+            "`difficulty`."
         )
+
+
+def _cascade_node(tree: Node, tiers: Difficulty, *, name: str) -> Node:
+    """`tree` on the easy model, then (when the check doubts its answer) on the hard one."""
+    prefix = "" if name == "cascade" else f"{name}_"
+    if tree.pattern == "single-call":
+        easy, hard = (call(f"{t}_{tree.name}", **tree.params) for t in ("easy", "hard"))
+    else:
+        easy, hard = (
+            prefixed(tree, t).model_copy(update={"name": f"{prefix}{t}"}) for t in ("easy", "hard")
+        )
+    return Node(
+        pattern="routing",
+        name=name,
+        steps=[f"{prefix}confidence"] if tiers.check == "model" else [],
+        children=[easy, hard],
+        params={
+            "by": "cascade",
+            "check": tiers.check,
+            "threshold": DEFAULTS.cascade_threshold,
+            "expected_escalation": DEFAULTS.expected_escalation,
+            "fallback": hard.name,
+        },
+    )
 
 
 def _route_by_difficulty(built: Built) -> None:

@@ -8,6 +8,7 @@ from runtime.catalog import DEFAULTS
 from runtime.plan import CODE, Node
 
 from ..answers import Answers
+from ..calls import count_calls
 from ..identifiers import unique_identifiers
 
 
@@ -173,6 +174,8 @@ def _refine_reason(answers: Answers, node: Node) -> str:
 def _route_reason(answers: Answers, node: Node) -> str:
     by = node.params.get("by")
     fb = node.params.get("fallback")
+    if by == "cascade" and answers.difficulty is not None:
+        return _cascade_reason(answers.difficulty.easy, answers.difficulty.hard, node)
     if by == "difficulty" and answers.difficulty is not None:
         d = answers.difficulty
         return (
@@ -198,6 +201,31 @@ def _route_reason(answers: Answers, node: Node) -> str:
         f"Different kinds of input ({labels}) need different handling, so one classifier call "
         f"sends each input to its handler{own} (anything unclear goes to {fb})."
     )
+
+
+def _cascade_reason(easy: str, hard: str, node: Node) -> str:
+    p = node.params
+    where = "" if node.name == "cascade" else f" (for {node.name})"
+    if node.steps:
+        judge = f"a short check call ({node.steps[0]}, on {easy}) rates it"
+    else:
+        fn = confidence_fn(node.name)
+        judge = f"a function you fill in rates it (checks.py: {fn}; no model call)"
+    rate = float(str(p.get("expected_escalation", DEFAULTS.expected_escalation)))
+    threshold = float(str(p.get("threshold", DEFAULTS.cascade_threshold)))
+    calls = count_calls(node)
+    return (
+        f"Many inputs are easy enough for {easy}, so a cascade{where} lets it answer first, "
+        f"{judge}, and only answers below {threshold:g} confidence go on to {hard} (FrugalGPT): "
+        f"about {calls.expected:.3g} calls a request if {rate:.0%} escalate, {calls.worst} at "
+        "most."
+    )
+
+
+def confidence_fn(cascade: str) -> str:
+    """The checks.py function that rates a cascade's cheap answer (as the template names it)."""
+    base = "confidence" if cascade == "cascade" else f"{cascade}_confidence"
+    return unique_identifiers([base], fallback="confidence")[base]
 
 
 def _agent_reason(answers: Answers, node: Node) -> str:

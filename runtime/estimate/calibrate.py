@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..combinators.cascade import TRACE_KEY as CASCADE_KEY
+from ..combinators.cascade import Escalations, escalations
 from ..evaluation import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
@@ -47,6 +49,8 @@ class RunRecord:
     """One object per model-call attempt."""
     cost_usd: float
     """Dollars the run spent (the summary line's figure, else the sum of its calls)."""
+    decisions: list[Mapping[str, Any]] = field(default_factory=list)
+    """Its cascades' decisions (`{"cascade": {...}}` lines): kept or escalated."""
 
 
 @dataclass
@@ -61,6 +65,8 @@ class Calibration:
     """The trace files read."""
     mean_run_usd: float = 0.0
     """Mean dollars per traced run, as the traces recorded them."""
+    escalations: dict[str, Escalations] = field(default_factory=dict)
+    """Per cascade name: answers judged and answers escalated to the strong model."""
 
     def calls_per_run(self, step: str) -> float:
         """Mean calls of `step` per traced run (0 when never seen)."""
@@ -72,22 +78,26 @@ def read_runs(path: Path) -> list[RunRecord]:
     """The runs in one trace file; a summary line closes a run (a file may hold several)."""
     runs: list[RunRecord] = []
     calls: list[Mapping[str, Any]] = []
+    decisions: list[Mapping[str, Any]] = []
     for number, line in _lines(path):
         if not line.strip():
             continue
         rec = _parse(path, number, line)
         if "approval" in rec:  # a person's decision on a tool call, not a model call
             continue
+        if CASCADE_KEY in rec:  # a cascade's decision to keep or escalate an answer
+            decisions.append(rec)
+            continue
         if rec.get("summary"):
             cost = _number(path, number, rec, "cost_usd")
-            runs.append(RunRecord(calls, cost or _usd(calls)))
-            calls = []
+            runs.append(RunRecord(calls, cost or _usd(calls), decisions))
+            calls, decisions = [], []
         else:
             for key in _NUMBERS:
                 _number(path, number, rec, key)
             calls.append(rec)
     if calls:
-        runs.append(RunRecord(calls, _usd(calls)))
+        runs.append(RunRecord(calls, _usd(calls), decisions))
     if not any(run.calls for run in runs):
         raise TraceError(
             f"trace {path} holds no model calls; pass a trace written by `run --trace`"
@@ -111,6 +121,7 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
         steps={name: _measured(s, len(runs)) for name, s in sums.items()},
         files=[str(p) for p in paths],
         mean_run_usd=sum(r.cost_usd for r in runs) / len(runs) if runs else 0.0,
+        escalations=escalations(d for run in runs for d in run.decisions),
     )
 
 
@@ -176,7 +187,7 @@ def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
         rec = json.loads(line)
     except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
         raise TraceError(f"trace {path} line {number} is not JSON; pass a JSONL trace") from None
-    if not isinstance(rec, dict) or not ("summary" in rec or "step" in rec or "approval" in rec):
+    if not isinstance(rec, dict) or not ({"summary", "step", "approval", CASCADE_KEY} & set(rec)):
         raise TraceError(f"trace {path} line {number} is not a trace record (no 'step')")
     return rec
 

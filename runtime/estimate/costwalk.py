@@ -84,6 +84,8 @@ def _chain(ctx: Context, node: Node, inp: Size) -> Flow:
 
 
 def _route(ctx: Context, node: Node, inp: Size) -> Flow:
+    if node.params.get("by") == "cascade":
+        return cascade_parts(ctx, node, inp)[0]
     classify = call(ctx, node.steps[0], inp)
     handlers = [walk(ctx, child, inp) for child in node.children]
     weights = list(ctx.weights.get(node.name, [1.0 / len(handlers)] * len(handlers)))
@@ -93,6 +95,29 @@ def _route(ctx: Context, node: Node, inp: Size) -> Flow:
         max(h.out.worst for h in handlers),
     )
     return Flow(out, then(classify.cost, chosen))
+
+
+def cascade_parts(ctx: Context, node: Node, inp: Size) -> tuple[Flow, Flow, Flow, Flow]:
+    """A cascade, and its parts: the easy model's answer, the check (nothing for a code check)
+    on the input and that answer, and the hard model's answer, paid for the escalated share."""
+    r = escalation(node)
+    easy = walk(ctx, node.children[0], inp)
+    check = Flow(inp, Cost())
+    if node.steps:
+        judged = inp + easy.out + DRAFT_HEADERS
+        check = _handoff(ctx, node.steps[0], call(ctx, node.steps[0], judged))
+    hard = walk(ctx, node.children[1], inp)
+    cost = then(then(easy.cost, check.cost), scale(hard.cost, r, 1.0))
+    out = Size((1 - r) * easy.out.exp + r * hard.out.exp, max(easy.out.worst, hard.out.worst))
+    return Flow(out, cost), easy, check, hard
+
+
+def escalation(node: Node) -> float:
+    """A cascade's expected share of answers that go on to the hard model, in [0, 1]."""
+    given = node.params.get("expected_escalation")
+    if not isinstance(given, (int, float)) or isinstance(given, bool):
+        raise MissingParam(f"node {node.name!r} (cascade) has no expected_escalation")
+    return min(1.0, max(0.0, float(given)))
 
 
 def _sections(ctx: Context, node: Node, inp: Size) -> Flow:

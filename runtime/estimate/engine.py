@@ -15,6 +15,7 @@ from ..model_calls.tokens import approx_count
 from ..plan import Node
 from ..settings import Settings
 from .calibrate import Calibration
+from .cascades import break_even_line, break_evens, tuned_escalation
 from .costmodel import Context, Cost, Size, StepFacts, Tally
 from .costwalk import walk
 from .errors import TraceError, UnknownModelPrice
@@ -63,8 +64,10 @@ def plan_figures(
         input_tokens=size,
         calibration=calibration,
     )
+    est.cascades = break_evens(ctx, settings.plan, size, calibration)
     _cap_worst(est, settings)
     est.assumptions = assumptions(settings, facts, calibration, size)
+    est.assumptions += [break_even_line(b) for b in est.cascades]
     return est
 
 
@@ -164,7 +167,10 @@ def _tune(plan: Node, cost: Cost, cal: Calibration) -> tuple[Node, dict[str, lis
         r = ratio(body) if key else None
         if key and r is not None:
             params[key] = float(params.get(key) or _expected_loop(node, key)) * r  # type: ignore[arg-type]
-        if node.pattern == "routing":
+        learned = tuned_escalation(node, cal)
+        if learned is not None:
+            params["expected_escalation"] = learned
+        elif node.pattern == "routing":
             shares = [ratio(c.all_steps()) or 0.0 for c in node.children]
             if sum(shares) > 0:
                 weights[node.name] = [s / sum(shares) for s in shares]

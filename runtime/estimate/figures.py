@@ -72,6 +72,37 @@ class Alternative:
     """How the figure was made (a catalog multiplier where one is published)."""
 
 
+@dataclass(frozen=True)
+class BreakEven:
+    """A cascade against always asking its strong model: what each part costs per request."""
+
+    name: str
+    """The cascade's node name."""
+    cheap_usd: float
+    """Expected dollars of the easy model's answer."""
+    check_usd: float
+    """Expected dollars of the confidence check (0 for a code check)."""
+    strong_usd: float
+    """Expected dollars of the strong model's answer."""
+    expected_escalation: float
+    """The share of answers expected to go on to the strong model."""
+    measured: bool = False
+    """Whether traces gave the escalation rate."""
+
+    @property
+    def rate(self) -> float:
+        """The break-even escalation rate: below it the cascade is cheaper than always asking
+        the strong model (cheap + check + r x strong < strong); <= 0 means it never is."""
+        if self.strong_usd <= 0:
+            return 0.0
+        return 1.0 - (self.cheap_usd + self.check_usd) / self.strong_usd
+
+    @property
+    def pays(self) -> bool:
+        """Whether the expected escalation rate is below the break-even."""
+        return self.expected_escalation < self.rate
+
+
 @dataclass
 class Estimate:
     """Everything `estimate` reports; `to_contract()` is the JSON of CONTRACTS §5."""
@@ -106,6 +137,8 @@ class Estimate:
     """What the figures assume, in words."""
     calibration: Calibration | None = None
     """What traces taught, if any were given."""
+    cascades: list[BreakEven] = field(default_factory=list)
+    """Per cascade: its parts' dollars and the break-even escalation rate."""
 
     @property
     def daily_usd(self) -> float:

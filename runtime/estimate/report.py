@@ -72,6 +72,19 @@ def contract_dict(est: Estimate) -> dict[str, Any]:
             for a in est.alternatives
         ],
         "assumptions": est.assumptions,
+        "cascades": [
+            {
+                "name": b.name,
+                "cheap_usd": usd(b.cheap_usd),
+                "check_usd": usd(b.check_usd),
+                "strong_usd": usd(b.strong_usd),
+                "expected_escalation": round(b.expected_escalation, 4),
+                "escalation_measured": b.measured,
+                "break_even_escalation": round(b.rate, 4),
+                "pays": b.pays,
+            }
+            for b in est.cascades
+        ],
         "calibration": None
         if est.calibration is None
         else {
