@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .step import llm
     from .tools import Tool, tool
     from .vote import vote
+    from .waves import Briefing
 
 # The module of this package that defines each public name, imported on first use. The
 # TYPE_CHECKING block and __all__ say the same for type checkers (a test checks all three agree).
@@ -68,6 +69,7 @@ _MODULE_OF = {
     "UNCERTAIN": "results",
     "VoteResult": "results",
     "vote": "vote",
+    "Briefing": "waves",
 }
 
 __all__ = [
@@ -75,6 +77,7 @@ __all__ = [
     "AgentResult",
     "Attempt",
     "BranchFailed",
+    "Briefing",
     "Confidence",
     "Done",
     "Draft",

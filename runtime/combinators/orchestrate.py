@@ -1,4 +1,8 @@
-"""orchestrate: a planner's typed subtasks, capped, run by workers at once, then synthesized."""
+"""orchestrate: a planner's typed subtasks, capped, run by workers at once, then synthesized.
+
+With `dependencies=True` the subtasks carry ids and `depends_on`: the plan must be a DAG, and
+it runs in waves (`waves.py`), each worker receiving the results of the subtasks it needs.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from ..caps import clamp_to_cap
+from ..dag import dag_problem, levels, plan_list
 from ..errors import OutputValidationError, StoppedError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import PlanRejected
-from .fanout import fan_out, scoped_job
+from .fanout import Gathered, fan_out, scoped_job
 from .parallel import OnFailure, settle
 from .results import show as _show
+from .waves import run_waves
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
@@ -45,6 +49,8 @@ class Work:
     """Workers that produced nothing, and why."""
     dropped: list[str] = field(default_factory=list)
     """Planned subtasks not run (over max_workers, unknown type), with why."""
+    waves: list[list[str]] = field(default_factory=list)
+    """With dependencies: the workers each wave started, in order (empty otherwise)."""
 
     def __str__(self) -> str:
         parts = [f"# Task\n{_show(self.task)}"]
@@ -64,6 +70,7 @@ def orchestrate(
     branch_timeout_s: float | None = None,
     concurrency: int | None = None,
     on_failure: OnFailure = "fail",
+    dependencies: bool = False,
     name: str = "orchestrate",
 ) -> Step:
     """Plan subtasks, run at most `max_workers` of them at once, then synthesize the Work.
@@ -72,6 +79,11 @@ def orchestrate(
     on_unknown: "skip" (noted), "fail" (PlanRejected) or a worker key to run it instead.
     on_empty (no usable subtask, or a plan that never validated): "fail" (PlanRejected), or a
     step run on the input whose output is returned instead.
+    dependencies: subtasks name the ids they need in `depends_on`; a plan that is not a DAG
+    (unknown id, self-dependency, cycle) is treated like one that never validated (a model
+    planner whose plan model subclasses `runtime.dag.DagPlan` repairs it first). The subtasks
+    run in waves, dependencies first; each worker gets a `Briefing` (its subtask and the
+    results it depends on), and max_workers keeps the first subtasks in dependency order.
     """
     if max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
@@ -85,11 +97,14 @@ def orchestrate(
     async def run_orchestrate(run: Run, value: Any) -> Any:
         with scope(name):
             subtasks, why = await _plan(plan_step, run, value)
+            if dependencies and subtasks:
+                subtasks, why = _in_dependency_order(subtasks)
             work = Work(task=value)
             jobs = _assign(subtasks, table, on_unknown, max_workers, work)
             if not jobs:
                 return await _empty(empty, run, value, why or "the plan has no runnable subtask")
-            await _run_workers(run, jobs, work, branch_timeout_s, concurrency, on_failure)
+            runner = _run_waves if dependencies else _run_workers
+            await runner(run, jobs, work, branch_timeout_s, concurrency, on_failure)
             if merge is None:
                 return work
             try:
@@ -106,20 +121,18 @@ async def _plan(planner: Step, run: Run, value: Any) -> tuple[list[Any], str | N
         plan = await planner(run, value)
     except OutputValidationError as exc:
         return [], f"the plan never validated ({exc.summary})"
-    items = plan_items(plan)
+    items = plan_list(plan)
     if items is None:
         return [], f"the planner returned {type(plan).__name__}, not a list of subtasks"
     return items, None
 
 
-def plan_items(plan: Any) -> list[Any] | None:
-    """The subtask list in a plan: the list itself, or a model's (only) list field."""
-    if isinstance(plan, list):
-        return plan
-    if isinstance(plan, BaseModel):
-        lists = [v for v in plan.__dict__.values() if isinstance(v, list)]
-        return lists[0] if len(lists) == 1 else None
-    return None
+def _in_dependency_order(subtasks: list[Any]) -> tuple[list[Any], str | None]:
+    """The subtasks wave by wave (so a cap keeps dependencies), or none and why not a DAG."""
+    problem = dag_problem(subtasks)
+    if problem:
+        return [], f"the plan is not a DAG: {problem}"
+    return [subtasks[i] for wave in levels(subtasks) for i in wave], None
 
 
 def _assign(
@@ -175,6 +188,12 @@ async def _run_workers(
         concurrency=concurrency or len(jobs),
         fail_fast=on_failure == "fail",
     )
+    _settle(got, jobs, work, on_failure)
+
+
+def _settle(
+    got: Gathered, jobs: list[tuple[str, Step, Any]], work: Work, on_failure: OnFailure
+) -> None:
     by_label = {label: sub for label, _, sub in jobs}
     try:
         sections = settle(got, on_failure)
@@ -185,6 +204,25 @@ async def _run_workers(
         raise
     _fill(work, sections.outputs, by_label)
     work.missing = sections.missing
+
+
+async def _run_waves(
+    run: Run,
+    jobs: list[tuple[str, Step, Any]],
+    work: Work,
+    timeout_s: float | None,
+    concurrency: int | None,
+    on_failure: OnFailure,
+) -> None:
+    done = await run_waves(
+        run,
+        jobs,
+        timeout_s=timeout_s,
+        concurrency=concurrency or len(jobs),
+        fail_fast=on_failure == "fail",
+    )
+    work.waves = done.labels
+    _settle(done.got, jobs, work, on_failure)
 
 
 def _fill(work: Work, outputs: Mapping[str, Any], subtasks: Mapping[str, Any]) -> None:
