@@ -17,6 +17,7 @@ from typing import Any
 from .answers import Answers, parse_answers
 from .errors import Interrupted
 from .interview_questions import PROVIDERS, QUESTIONS, questions_named
+from .interview_shapes import shape_fields
 from .interview_steps import step_mappings
 from .question import BACK, Choice, Collected, Question, split_list
 
@@ -129,6 +130,7 @@ def _finish(collected: Collected) -> Collected:
     model = collected.get("_model")
     if provider is not None and isinstance(model, str) and model.strip():
         out["models"] = {"default": provider.model_string(model)}
+    shape_fields(collected, out, provider)
     return out
 
 

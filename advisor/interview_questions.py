@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from .interview_shapes import SHAPE_QUESTIONS, strong_model_questions
 from .interview_steps import STEP_QUESTIONS, role_of
 from .question import NAME_RE, Choice, Collected, Question
 
@@ -39,6 +40,8 @@ class Provider:
     """The environment variable holding its API key (None: no key)."""
     default_model: str
     """The model offered when the user just presses Enter."""
+    strong_model: str = ""
+    """The stronger model offered for a cascade's escalations."""
 
     where: str = ""
     """Where it runs, when that is not the provider's own cloud."""
@@ -78,6 +81,7 @@ PROVIDERS: dict[str, Provider] = {
             prefix="openai/",
             key_var="OPENAI_API_KEY",
             default_model="gpt-4o-mini",
+            strong_model="gpt-4o",
         ),
         Provider(
             id="anthropic",
@@ -85,6 +89,7 @@ PROVIDERS: dict[str, Provider] = {
             prefix="anthropic/",
             key_var="ANTHROPIC_API_KEY",
             default_model="claude-haiku-4-5",
+            strong_model="claude-sonnet-4-5",
         ),
         Provider(
             id="ollama",
@@ -93,6 +98,7 @@ PROVIDERS: dict[str, Provider] = {
             prefix="ollama/",
             key_var=None,
             default_model="llama3.1",
+            strong_model="llama3.1:70b",
         ),
         Provider(
             id="compatible",
@@ -137,6 +143,7 @@ QUESTIONS: tuple[Question, ...] = (
         when=_flow_is("known"),
     ),
     *STEP_QUESTIONS,
+    *SHAPE_QUESTIONS["after_steps"],
     Question(
         key="categories",
         kind="list",
@@ -151,6 +158,7 @@ QUESTIONS: tuple[Question, ...] = (
         hint="e.g. python, sql, docs",
         when=_flow_is("depends-on-input"),
     ),
+    *SHAPE_QUESTIONS["after_workers"],
     Question(
         key="independent_subtasks",
         kind="list",
@@ -203,6 +211,7 @@ QUESTIONS: tuple[Question, ...] = (
         message="Are most inputs easy and some hard, and does cost matter?",
         default=False,
     ),
+    *SHAPE_QUESTIONS["after_difficulty"],
     Question(
         key="refinement",
         kind="confirm",
@@ -237,12 +246,14 @@ QUESTIONS: tuple[Question, ...] = (
         hint="e.g. search, read_file",
         when=_flow_is("unknown"),
     ),
+    *SHAPE_QUESTIONS["after_tools"],
     Question(
         key="latency_sensitive",
         kind="confirm",
         message="Is a person waiting for each answer (latency matters)?",
         default=False,
     ),
+    *SHAPE_QUESTIONS["after_latency"],
     Question(
         key="volume_per_day",
         kind="number",
@@ -286,6 +297,7 @@ QUESTIONS: tuple[Question, ...] = (
         required=True,
         when=_provider_is("compatible"),
     ),
+    *strong_model_questions(PROVIDERS),
     Question(
         key="name",
         kind="text",

@@ -15,6 +15,7 @@ from typing import Any
 
 from runtime.catalog import DEFAULTS
 
+from .interview_shapes import EACH_STEP_QUESTION, each_of
 from .question import Choice, Collected, Question
 from .task_model import StepSpec, checked_step, infer_role, roles_named
 
@@ -159,6 +160,7 @@ STEP_QUESTIONS: tuple[Question, ...] = (
         when_item=lambda a, step: _is_check(a, step) and bool(_candidates(a, step)),
         tailor=_tailor_on_fail,
     ),
+    EACH_STEP_QUESTION,
 )
 """Asked right after the steps, step by step."""
 
@@ -167,7 +169,8 @@ def step_mappings(collected: Collected) -> list[Any]:
     """The steps for the answers: a bare name, or a mapping with what the interview learned.
 
     `role` is written when it was asked; `checks`, `by` and `on_fail` only when they differ
-    from the defaults (the nearest earlier non-check step, a model, stop).
+    from the defaults (the nearest earlier non-check step, a model, stop); `each` when the
+    step runs once per item.
     """
     steps = collected.get("steps") or []
     if not all(isinstance(s, str) for s in steps):
@@ -187,5 +190,8 @@ def step_mappings(collected: Collected) -> list[Any]:
                 value = collected.get(f"_{key}:{step}", default)
                 if value != default:
                     mapping[key] = value
+        item = each_of(collected, step)
+        if item:
+            mapping["each"] = item
         out.append(mapping if len(mapping) > 1 else step)
     return out

@@ -16,6 +16,9 @@ Collected = dict[str, Any]
 BACK = "<"
 """What an asker returns to go back one question (typed as `<` at a text prompt)."""
 
+NONE_TYPED = "none"
+"""What a person types at a list question to list nothing (when its default lists some)."""
+
 _ITEM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]*$")
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]*$")
 
@@ -122,7 +125,10 @@ class Question:
             return raw
         text = self.resolve(raw)
         if self.kind == "list":
-            return split_list(text)
+            if text.lower() == NONE_TYPED:
+                return []
+            spelled = {c.value.lower(): c.value for c in self.choices}  # a choice's own spelling
+            return [spelled.get(e.lower(), e) for e in split_list(text)]
         if self.kind == "number":
             return int(text.replace("_", "").replace(",", "")) if text else None
         if self.kind == "money":
@@ -148,7 +154,7 @@ def _check_text(q: Question, text: str) -> str | None:
 
 
 def _check_list(q: Question, text: str) -> str | None:
-    items = split_list(text)
+    items = [] if text.strip().lower() == NONE_TYPED else split_list(text)
     if q.required and not items:
         return "list at least one, separated by commas (e.g. draft, review)"
     for item in items:
@@ -158,6 +164,10 @@ def _check_list(q: Question, text: str) -> str | None:
     for item in items:
         if lowered.count(item.lower()) > 1:
             return f"{item!r} appears twice; each entry must be unique"
+    allowed = {c.value.lower() for c in q.choices}
+    for item in items:
+        if allowed and item.lower() not in allowed:
+            return f"{item!r} is not one of {', '.join(c.value for c in q.choices)}"
     return None
 
 
@@ -167,6 +177,8 @@ def _check_number(q: Question, text: str) -> str | None:
         return None if not q.required else "please type a number"
     if not cleaned.isdigit():
         return f"{text!r} is not a whole number of zero or more (e.g. 1000)"
+    if q.key == "summarize_after" and int(cleaned) < 1:
+        return "fold turns after at least 1 turn (e.g. 10)"
     return None
 
 

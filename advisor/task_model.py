@@ -77,6 +77,30 @@ _ROLE_WORDS: dict[Role, frozenset[str]] = {
 }
 """Whole words of a step name that say its role; anything else generates."""
 
+_GENERATE_WORDS = frozenset(
+    (
+        "draft",
+        "write",
+        "compose",
+        "generate",
+        "answer",
+        "reply",
+        "respond",
+        "response",
+        "propose",
+        "brainstorm",
+        "suggest",
+        "recommend",
+        "create",
+        "solve",
+        "combine",
+        "synthesize",
+        "synthesise",
+    )
+)
+"""Whole words that plainly say "generate": a name made of them needs no role question, though
+a word of another role in the same name still wins (`review_draft` checks)."""
+
 
 def name_words(name: str) -> list[str]:
     """The lower-case words of a step name: `check_style` -> ["check", "style"]."""
@@ -112,6 +136,8 @@ def roles_named(name: str) -> list[Role]:
         for role, words in _ROLE_WORDS.items():
             if word in words and role not in found:
                 found.append(role)
+    if not found and _GENERATE_WORDS & set(name_words(name)):
+        return ["generate"]
     return found
 
 

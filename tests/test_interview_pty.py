@@ -40,11 +40,11 @@ def test_a_person_answers_fixes_a_typo_and_accepts(tmp_path: Path) -> None:
     child = spawn(tmp_path)
     answer(child, "draw the process flow", "\r")
     answer(child, "what should the system do", "Answer support emails\r")
-    answer(child, "List the steps in order", CLEAR + "diagnose, reply\r")
+    answer(child, "List the steps in order", CLEAR + "diagnose, handle\r")
     answer(child, "What does diagnose do with the text", "\r")  # generate, the default
-    answer(child, "What does reply do with the text", "<")  # back to diagnose's role
+    answer(child, "What does handle do with the text", "<")  # back to diagnose's role
     answer(child, "What does diagnose do with the text", "\r")
-    answer(child, "What does reply do with the text", "\r")
+    answer(child, "What does handle do with the text", "\r")
     answer(child, "different kinds of input", "billing, technical, general\r")
     answer(child, "need none of each other", "\r")
     answer(child, "extra confidence", "n")
@@ -132,7 +132,6 @@ def test_a_person_says_what_a_failed_check_does(tmp_path: Path) -> None:
     answer(child, "draw the process flow", "\r")
     answer(child, "what should the system do", "Write an article in Spanish\r")
     answer(child, "List the steps in order", CLEAR + "draft_article, check_style, translate\r")
-    answer(child, "What does draft_article do with the text", "\r")
     answer(child, "Who makes the check check_style", "\r")  # a model, the default
     answer(child, "When check_style fails", DOWN + "\r")  # revise: back to draft_article
     answer(child, "different kinds of input", "\r")

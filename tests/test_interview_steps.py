@@ -105,7 +105,8 @@ def test_a_check_asks_what_it_judges_who_checks_and_what_a_failure_does() -> Non
 def test_with_one_earlier_step_the_check_is_not_asked_what_it_judges() -> None:
     ask, seen = replay([("steps", "draft_article, check_style, translate")])
     run_questions(ask)
-    assert step_keys(seen) == ["_role:draft_article", "_by:check_style", "_on_fail:check_style"]
+    # draft_article plainly generates: no role question for it
+    assert step_keys(seen) == ["_by:check_style", "_on_fail:check_style"]
 
 
 def test_a_check_that_revises_becomes_a_loop_around_the_step_it_judges() -> None:
@@ -129,7 +130,7 @@ def test_a_check_that_revises_becomes_a_loop_around_the_step_it_judges() -> None
 def test_a_chosen_check_judged_by_code_costs_no_call() -> None:
     ask, seen = replay(
         [
-            ("steps", "draft, proof"),
+            ("steps", "body, proof"),
             ("_role:proof", "check"),
             ("_by:proof", "code"),
         ]
@@ -137,7 +138,7 @@ def test_a_chosen_check_judged_by_code_costs_no_call() -> None:
     answers = run_questions(ask)
     assert "_on_fail:proof" in keys(seen)
     assert saved(answers)["steps"] == [
-        {"name": "draft", "role": "generate"},
+        {"name": "body", "role": "generate"},
         {"name": "proof", "role": "check", "by": "code"},
     ]
     proof = node(diagnose(answers).composition, "proof")
@@ -188,37 +189,37 @@ def test_the_critique_loop_is_not_offered_a_check_to_wrap() -> None:
 def test_back_works_across_the_step_questions() -> None:
     ask, seen = replay(
         [
-            ("steps", "outline, draft, check_style"),
+            ("steps", "outline, body, check_style"),
             ("_role:outline", "extract"),
-            ("_role:draft", BACK),  # back to outline's role
+            ("_role:body", BACK),  # back to outline's role
             ("_role:outline", "generate"),
-            ("_role:draft", "check"),  # draft now checks outline
-            ("_by:draft", "code"),
-            ("_on_fail:draft", BACK),  # back: draft is checked by a model after all
-            ("_by:draft", "model"),
-            ("_on_fail:draft", "revise"),
+            ("_role:body", "check"),  # body now checks outline
+            ("_by:body", "code"),
+            ("_on_fail:body", BACK),  # back: body is checked by a model after all
+            ("_by:body", "model"),
+            ("_on_fail:body", "revise"),
             ("_by:check_style", BACK),
-            ("_on_fail:draft", "stop"),
+            ("_on_fail:body", "stop"),
         ]
     )
     answers = run_questions(ask)
     assert step_keys(seen) == [
         "_role:outline",
-        "_role:draft",
+        "_role:body",
         "_role:outline",
-        "_role:draft",
-        "_by:draft",
-        "_on_fail:draft",
-        "_by:draft",
-        "_on_fail:draft",
+        "_role:body",
+        "_by:body",
+        "_on_fail:body",
+        "_by:body",
+        "_on_fail:body",
         "_by:check_style",
-        "_on_fail:draft",
+        "_on_fail:body",
         "_by:check_style",
         "_on_fail:check_style",
     ]  # with one non-check before it, check_style is not asked what it judges
     assert saved(answers)["steps"] == [
         {"name": "outline", "role": "generate"},
-        {"name": "draft", "role": "check"},
+        {"name": "body", "role": "check"},
         "check_style",
     ]
 
@@ -247,5 +248,5 @@ def test_a_check_before_any_other_step_is_not_asked_to_revise() -> None:
     ask, seen = replay([("steps", "moderate_input, answer"), ("_by:moderate_input", "code")])
     answers = run_questions(ask)
     # nothing earlier to judge or send feedback to: who checks, but not what a failure does
-    assert step_keys(seen) == ["_by:moderate_input", "_role:answer"]
+    assert step_keys(seen) == ["_by:moderate_input"]
     assert saved(answers)["steps"][0] == {"name": "moderate_input", "by": "code"}

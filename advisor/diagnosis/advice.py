@@ -10,7 +10,10 @@ from ..calls import CallCount
 from ..task_model import name_words
 
 SIDE_EFFECT_WORDS = frozenset(
-    ("send", "delete", "refund", "pay", "book", "create", "update", "write", "post", "transfer")
+    (
+        *("send", "delete", "refund", "pay", "book", "create", "update", "write", "post"),
+        *("transfer", "deploy", "cancel", "charge", "publish", "remove", "drop", "email"),
+    )
 )
 """Whole words of a tool name that say it changes something outside the system."""
 LATENCY_CALLS = 3
