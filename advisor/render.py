@@ -54,9 +54,17 @@ def copier_data(spec: ProjectSpec) -> dict[str, Any]:
         "wfadvise_version": __version__,
         "recommendation": _plain(spec.recommendation),
         "answers": _plain(spec.answers),
-        "settings": spec.settings.model_dump(mode="json", by_alias=True),
+        # A project without `chat` has no conversation key at all in its settings.json.
+        "settings": spec.settings.model_dump(
+            mode="json", by_alias=True, exclude=_no_chat(spec.settings)
+        ),
         "names": names_for(spec.settings),
     }
+
+
+def _no_chat(settings: Settings) -> set[str] | None:
+    """The settings keys left out of settings.json: `conversation` unless the project chats."""
+    return {"conversation"} if settings.conversation is None else None
 
 
 def names_for(settings: Settings) -> dict[str, Any]:
@@ -109,6 +117,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
         "imports": _imports(plan),
         "checks": _code_checks(plan),
         "maps": _items(plan),
+        "chat": settings.conversation is not None,  # `chat` and chat.py (issue 15)
         "roles": _role_imports(plan),
         "lit": {text: py_str(text) for text in sorted(strings)},
         "text": {text: one_line(text) for text in sorted(strings)},

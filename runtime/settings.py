@@ -57,6 +57,30 @@ class LimitSettings(BaseModel):
     """Prompt plus completion tokens one run may use."""
 
 
+class SessionLimits(BaseModel):
+    """Budgets for a whole chat session, held across processes (spent amounts are stored)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    max_usd: float | None = Field(default=None, gt=0)
+    """Dollars one session may spend over all its turns; None means no limit."""
+    max_calls: int | None = Field(default=None, ge=1)
+    """Model calls (attempts included) one session may make; None means no limit."""
+
+
+class ConversationSettings(BaseModel):
+    """How `chat` keeps a session: when older turns are summarised, what stays verbatim."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    summarize_after: int = Field(default=10, ge=1, le=10_000)
+    """Fold every turn so far into the rolling summary each time this many turns were added."""
+    keep_turns: int = Field(default=4, ge=0, le=100)
+    """The last turns a reply always sees verbatim, summarised or not."""
+    session: SessionLimits = Field(default_factory=SessionLimits)
+    """Budgets for the whole session (per-turn budgets are `limits`)."""
+
+
 class Settings(BaseModel):
     """Everything about a generated workflow that is data rather than code."""
 
@@ -86,6 +110,8 @@ class Settings(BaseModel):
     """Assumed input size in tokens, for projections."""
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     """Price overrides per model string."""
+    conversation: ConversationSettings | None = None
+    """A chat project's session settings (None: the project has no `chat`)."""
 
     @field_validator("plan")
     @classmethod
@@ -122,7 +148,9 @@ class Settings(BaseModel):
 
     def dump(self) -> str:
         """The settings as the JSON text written to disk."""
-        return self.model_dump_json(by_alias=True, indent=2) + "\n"
+        # A project without `chat` has no conversation key at all (not a null to wonder at).
+        skip = {"conversation"} if self.conversation is None else None
+        return self.model_dump_json(by_alias=True, indent=2, exclude=skip) + "\n"
 
 
 _RESTORE = "restore it with `wfadvise update` or from version control"

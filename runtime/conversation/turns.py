@@ -1,0 +1,108 @@
+"""One turn of a session: the workflow on the message in context, the state update, and the
+summary fold when it is due, all under one run (the settings' per-turn budgets, narrowed to
+what is left of the session's).
+
+Why the state update is its own call rather than folded into the reply: the turn's workflow
+is any pattern (a chain, a router, a vote...), whose last step's output is the reply the user
+reads; making that step also return the state as JSON would change its output type, cost
+reply quality on small models and break patterns whose last step is a check or a vote. The
+separate call reads only the old state and the latest exchange, so it is short and
+constant-size (a small share of a turn's tokens), and it runs after the reply is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..combinators import execute, llm
+from ..combinators.base import StepLike
+from ..model_calls.models import Run
+from ..settings import ConversationSettings, Settings
+from .memory import (
+    STATE_PROMPT,
+    STATE_STEP,
+    SUMMARY_PROMPT,
+    SUMMARY_STEP,
+    state_prompt,
+    summary_due,
+    summary_input,
+    turn_input,
+)
+from .state import ConversationState, Session, Turn
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """The conversation steps' prompt texts: the project's files when present, else defaults."""
+
+    state: str = STATE_PROMPT
+    """The state update's prompt ({state} and {exchange} are filled in)."""
+    summary: str = SUMMARY_PROMPT
+    """The summary fold's prompt ({input} is the summary so far and the new turns)."""
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Prompts:
+        """prompts/update_state.md and prompts/summarize_turns.md override the defaults."""
+
+        def read(step: str, default: str) -> str:
+            path = folder / f"{step}.md"
+            return path.read_text(encoding="utf-8") if path.is_file() else default
+
+        return cls(state=read(STATE_STEP, STATE_PROMPT), summary=read(SUMMARY_STEP, SUMMARY_PROMPT))
+
+
+@dataclass
+class TurnResult:
+    """What one turn did."""
+
+    reply: str | None
+    """The reply shown to the user (None when a budget stopped the turn before one)."""
+    stopped_by: str | None = None
+    """The budget or cap that stopped the turn, if one did."""
+    summarized: bool = False
+    """Whether the turns so far were folded into the summary this turn."""
+    notes: list[str] = field(default_factory=list)
+    """Visible events (fallbacks, a state update that failed and was skipped)."""
+
+
+async def take_turn(
+    session: Session,
+    message: str,
+    *,
+    flow: StepLike,
+    run: Run,
+    settings: Settings,
+    conversation: ConversationSettings,
+    prompts: Prompts,
+    show: Callable[[Any], str],
+) -> TurnResult:
+    """Run one turn and update `session` in memory (the caller stores it)."""
+    outcome = await execute(flow, run, turn_input(session, message, conversation.keep_turns))
+    notes = [str(n) for n in outcome.notes]
+    if outcome.output is None:
+        return TurnResult(None, outcome.stopped_by or "no reply", notes=notes)
+    turn = Turn(user=message, reply=show(outcome.output))
+    session.turns.append(turn)
+    if outcome.stopped_by:  # the reply is the best so far; the state waits for the next turn
+        return TurnResult(turn.reply, outcome.stopped_by, notes=notes)
+    update = llm(
+        STATE_STEP,
+        state_prompt(prompts.state, session.state, turn),
+        response_model=ConversationState,
+        max_tokens=settings.max_tokens.get(STATE_STEP),
+    )
+    updated = await execute(update, run, "")
+    if isinstance(updated.output, ConversationState):
+        session.state = updated.output
+    if updated.stopped_by:
+        return TurnResult(turn.reply, updated.stopped_by, notes=notes)
+    if not summary_due(session, conversation.summarize_after):
+        return TurnResult(turn.reply, notes=notes)
+    fold = llm(SUMMARY_STEP, prompts.summary, max_tokens=settings.max_tokens.get(SUMMARY_STEP))
+    folded = await execute(fold, run, summary_input(session))
+    if isinstance(folded.output, str) and folded.output.strip():
+        session.summary, session.summarized_through = folded.output.strip(), len(session.turns)
+    return TurnResult(turn.reply, folded.stopped_by, summarized=not folded.stopped_by, notes=notes)
