@@ -149,6 +149,18 @@ def count_calls(node: Node) -> CallCount:
     return CallCount(expected=expected_s, worst=worst_s, critical_path=expected_s)
 
 
+def per_turn(turn: CallCount, summarize_after: int) -> CallCount:
+    """A conversation turn: the turn's own calls, one state update, and the summary fold every
+    `summarize_after` turns, amortised (at worst both extra calls land in the same turn).
+    Both run after the reply, in the same turn, so they are on its critical path too."""
+    extra = 1 + 1 / summarize_after
+    return CallCount(
+        expected=turn.expected + extra,
+        worst=turn.worst + 2,
+        critical_path=turn.critical_path + extra,
+    )
+
+
 def step_calls(node: Node) -> dict[str, StepCount]:
     """How often each model step runs per request; the expected counts sum to `count_calls`."""
     counts: dict[str, StepCount] = {}

@@ -43,7 +43,8 @@ def _worst(value: float | None, fmt: str) -> str:
 def _totals(est: Estimate) -> Table:
     t = est.total
     table = Table(
-        title=f"{est.pattern}: per request (input {est.input_tokens} tokens)", title_justify="left"
+        title=f"{est.pattern}: per {est.unit} (input {est.input_tokens} tokens)",
+        title_justify="left",
     )
     table.add_column("")
     table.add_column("expected", justify="right")
@@ -64,7 +65,7 @@ def _totals(est: Estimate) -> Table:
 
 
 def _steps(est: Estimate) -> Table:
-    table = Table(title="where the money goes (per request)", title_justify="left")
+    table = Table(title=f"where the money goes (per {est.unit})", title_justify="left")
     # A step name is folded onto more lines when the screen is narrow, never cut to "…".
     for name in ("step", "model"):
         table.add_column(name, overflow="fold")
@@ -87,7 +88,7 @@ def _steps(est: Estimate) -> Table:
 
 
 def _volume(est: Estimate) -> Table:
-    table = Table(title=f"at {est.volume_per_day:,} requests/day", title_justify="left")
+    table = Table(title=f"at {est.volume_per_day:,} {est.unit}s/day", title_justify="left")
     for name in ("", "per day", "per month (30 d)"):
         table.add_column(name, justify="right" if name else "left")
     table.add_row("expected", money(est.daily_usd), money(est.monthly_usd))

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from runtime.plan import Node, PatternId
-from runtime.settings import LimitSettings, ModelChoice, Settings
+from runtime.settings import ConversationSettings, LimitSettings, ModelChoice, Settings
 
 from .answers import Answers
 
@@ -139,8 +139,15 @@ class Recommendation(BaseModel):
             models=models,
             max_tokens=dict(self.params.max_tokens),
             limits=self.params.limits,
+            conversation=conversation_settings(self.answers) if self.answers.conversation else None,
             **({"volume_per_day": volume} if volume is not None else {}),
         )
+
+
+def conversation_settings(answers: Answers) -> ConversationSettings:
+    """A chat project's session settings: `summarize_after` if given, else the default."""
+    given = answers.summarize_after
+    return ConversationSettings(**({"summarize_after": given} if given is not None else {}))
 
 
 def _rejected_json(item: Rejected) -> dict[str, Any]:

@@ -10,8 +10,13 @@ from __future__ import annotations
 from runtime.plan import Node, PatternId
 
 from ..answers import Answers
-from ..calls import CallCount, count_calls
-from ..recommendation import CallsPerRequest, Recommendation, UsdPerRequest
+from ..calls import CallCount, count_calls, per_turn
+from ..recommendation import (
+    CallsPerRequest,
+    Recommendation,
+    UsdPerRequest,
+    conversation_settings,
+)
 from . import advice, explain
 from .compose import Built, build
 from .overrides import force, override_warning, rejected
@@ -33,6 +38,8 @@ def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendat
         first = [f"You picked {override}; your answers lead to {natural_pattern}."]
         built.warnings.append(override_warning(answers, natural.tree, built.tree, override))
     calls = count_calls(built.tree)
+    if shown.conversation:  # a chat turn: the state update and the amortised summary too
+        calls = per_turn(calls, conversation_settings(shown).summarize_after)
     warnings = [*built.warnings, *advice.structural(shown, built.tree, calls)]
     reasons = first + explain.reasons(shown, built.tree)
     rec = _recommend(answers, built, calls, reasons, warnings, natural_pattern, override)

@@ -141,15 +141,20 @@ def _tools(answers: Answers) -> list[str]:
 
 
 def _not_wired(answers: Answers) -> list[str]:
-    given = [k for k in ("dependencies", "conversation") if getattr(answers, k)]
-    if answers.summarize_after is not None:
-        given.append("summarize_after")
+    lone = answers.summarize_after is not None and not answers.conversation
+    out = (
+        ["`summarize_after` acts only on a conversation: add `conversation: true`, or drop it."]
+        if lone
+        else []
+    )
+    given: list[str] = []  # every v2 answer is wired now; kept for the next one that is not
     if not given:
-        return []
+        return out
     return [
+        *out,
         f"Not yet wired: {', '.join(f'`{k}`' for k in given)} "
         f"{'is' if len(given) == 1 else 'are'} accepted but the generated project does not "
-        "act on it yet (planned); the workflow runs without it."
+        "act on it yet (planned); the workflow runs without it.",
     ]
 
 

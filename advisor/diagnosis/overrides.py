@@ -6,9 +6,9 @@ from runtime.catalog import rung
 from runtime.plan import PATTERN_IDS, Node, PatternId
 
 from ..answers import Answers
-from ..calls import CallCount, count_calls
+from ..calls import CallCount, count_calls, per_turn
 from ..pattern_guide import PATTERNS
-from ..recommendation import CallsPerRequest, Rejected
+from ..recommendation import CallsPerRequest, Rejected, conversation_settings
 from .compose import build
 from .tree import primary_pattern, uses
 
@@ -93,6 +93,8 @@ def rejected(
         why = _why_not(answers, pattern) if pattern != natural else _overridden(override)
         alt = build(force(answers, pattern)).tree
         alt_calls = count_calls(alt)
+        if answers.conversation:  # compared per chat turn, as the recommendation is
+            alt_calls = per_turn(alt_calls, conversation_settings(answers).summarize_after)
         if rung(pattern) > top:
             why += _adds(
                 pattern,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runtime.catalog import DEFAULTS, STEP_KINDS, step_kinds
+from runtime.conversation.memory import CONVERSATION_KINDS
 from runtime.plan import Node
 from runtime.settings import LimitSettings
 
@@ -15,6 +16,8 @@ def params(
 ) -> Params:
     """Every step's model (its own entry, its kind's, its tier's, else the default)."""
     kinds = step_kinds(tree)
+    if answers.conversation:  # chat adds a state update and a summary step of its own
+        kinds |= CONVERSATION_KINDS
     default = answers.models.get("default", DEFAULTS.default_model)
     # The small model only where it is the default's own provider: a project on Anthropic, Ollama
     # or a compatible server must not need an OpenAI key for its classify steps.

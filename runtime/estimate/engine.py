@@ -13,7 +13,7 @@ from ..caps import DEFAULT_MAX_TOKENS, MAX_REPAIRS
 from ..model_calls.prices import PriceBook, map_entry
 from ..model_calls.tokens import approx_count
 from ..plan import Node
-from ..settings import Settings
+from ..settings import ConversationSettings, Settings
 from .calibrate import Calibration
 from .cascades import break_even_line, break_evens, tuned_escalation
 from .costmodel import Context, Cost, Size, StepFacts, Tally
@@ -30,6 +30,7 @@ from .figures import (
     Estimate,
     StepFigures,
 )
+from .turns import CONVERSATION_KINDS, assumption, conversation_prompts, walk_turn
 
 
 def plan_figures(
@@ -43,6 +44,9 @@ def plan_figures(
     """The estimate for settings plus prompt texts (keyed by step name), no alternatives."""
     size = input_tokens if input_tokens is not None else settings.input_tokens
     book = PriceBook(settings.prices)
+    conv = settings.conversation
+    if conv is not None:  # a chat project: priced per turn, its own steps' defaults included
+        prompts = conversation_prompts(prompts)
     facts = step_facts(settings, prompts, book)
     if calibration is not None and not set(calibration.steps) & set(facts):
         raise TraceError(
@@ -50,11 +54,11 @@ def plan_figures(
             f"({', '.join(facts)}); pass traces of this project's runs"
         )
     ctx = _context(settings, facts, calibration)
-    cost = walk_request(ctx, settings.plan, size, calibration)
+    cost = walk_request(ctx, settings.plan, size, calibration, conv)
     est = Estimate(
         pattern=settings.pattern,
         prices={f.model: f.price for f in facts.values()},
-        steps=_step_figures(settings.plan, cost, facts, calibration),
+        steps=_step_figures(settings, cost, facts, calibration),
         total=cost.total,
         logical_calls=cost.logical_exp,
         logical_worst=cost.logical_worst,
@@ -63,6 +67,7 @@ def plan_figures(
         volume_per_day=volume if volume is not None else settings.volume_per_day,
         input_tokens=size,
         calibration=calibration,
+        unit="request" if conv is None else "turn",
     )
     est.cascades = break_evens(ctx, settings.plan, size, calibration)
     _cap_worst(est, settings)
@@ -93,6 +98,8 @@ def step_facts(
 ) -> dict[str, StepFacts]:
     """Per-call facts for every model step of the plan."""
     kinds = catalog.step_kinds(settings.plan)
+    if settings.conversation is not None:
+        kinds |= CONVERSATION_KINDS
     tools = {
         n.steps[0]: n.params.get("tools") for n in settings.plan.walk() if n.pattern == "agent-loop"
     }
@@ -139,15 +146,26 @@ def _reasoning(model: str, visible: float, cap: int) -> float:
 
 
 def walk_request(
-    ctx: Context, plan: Node, input_tokens: int, calibration: Calibration | None
+    ctx: Context,
+    plan: Node,
+    input_tokens: int,
+    calibration: Calibration | None,
+    conversation: ConversationSettings | None = None,
 ) -> Cost:
-    """One request's cost; with traces, loop lengths and route shares are learned first."""
+    """One request's (or chat turn's) cost; with traces, loop lengths and route shares are
+    learned first."""
     inp = Size(float(input_tokens), float(input_tokens))
-    first = walk(ctx, plan, inp).cost
+
+    def cost_of(context: Context, tree: Node) -> Cost:
+        if conversation is None:
+            return walk(context, tree, inp).cost
+        return walk_turn(context, tree, inp, conversation)
+
+    first = cost_of(ctx, plan)
     if calibration is None:
         return first
     tuned_plan, weights = _tune(plan, first, calibration)
-    second = walk(replace(ctx, weights=weights), tuned_plan, inp).cost
+    second = cost_of(replace(ctx, weights=weights), tuned_plan)
     return _rescale(second, calibration)
 
 
@@ -212,11 +230,13 @@ def _rescale(cost: Cost, cal: Calibration) -> Cost:
 
 
 def _step_figures(
-    plan: Node, cost: Cost, facts: Mapping[str, StepFacts], cal: Calibration | None
+    settings: Settings, cost: Cost, facts: Mapping[str, StepFacts], cal: Calibration | None
 ) -> list[StepFigures]:
-    kinds = catalog.step_kinds(plan)
+    kinds = catalog.step_kinds(settings.plan)
+    if settings.conversation is not None:
+        kinds |= CONVERSATION_KINDS
     rows = []
-    for step in plan.all_steps():
+    for step in kinds:
         t = cost.steps.get(step, Tally())
         rows.append(
             StepFigures(
@@ -288,6 +308,8 @@ def assumptions(
             f"reasoning models ({', '.join(thinkers)}): ~{REASONING_FACTOR:g} hidden reasoning "
             "tokens per visible output token, billed as output; max_tokens bounds both"
         )
+    if settings.conversation is not None:
+        out.append(assumption(settings.conversation))
     if cal is not None:
         out.append(
             f"measured from {cal.runs} traced run(s): per-step prompt and output sizes, calls "

@@ -139,6 +139,8 @@ class Estimate:
     """What traces taught, if any were given."""
     cascades: list[BreakEven] = field(default_factory=list)
     """Per cascade: its parts' dollars and the break-even escalation rate."""
+    unit: str = "request"
+    """What one run is: a `request`, or a `turn` of a chat project (per-turn figures)."""
 
     @property
     def daily_usd(self) -> float:

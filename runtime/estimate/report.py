@@ -111,9 +111,9 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
     t = est.total
     out = [
         f"Estimate: {est.pattern} - input {est.input_tokens} tokens, "
-        f"{est.volume_per_day:,} requests/day",
+        f"{est.volume_per_day:,} {est.unit}s/day",
         "",
-        f"{'per request':<16}{'expected':>14}{'worst':>16}",
+        f"{'per ' + est.unit:<16}{'expected':>14}{'worst':>16}",
         f"{'calls':<16}{number(t.calls_exp):>14}{int(t.calls_worst):>16}",
         f"{'tokens':<16}{round(t.tokens_exp):>14,}{worst_text(est.worst('tokens'), '{:,.0f}'):>16}",
         f"{'dollars':<16}{money(t.usd_exp):>14}{worst_text(est.worst('usd'), '${:.6f}'):>16}",
