@@ -10,6 +10,7 @@ from runtime.plan import CODE, Node
 from ..answers import Answers
 from ..calls import count_calls
 from ..identifiers import unique_identifiers
+from ..recommendation import conversation_settings
 
 
 def reasons(answers: Answers, tree: Node) -> list[str]:
@@ -28,7 +29,23 @@ def reasons(answers: Answers, tree: Node) -> list[str]:
             f"Your code calls your tools ({', '.join(answers.tools)}) at fixed points of the "
             "workflow, so no agent is needed to choose them."
         )
+    if answers.conversation:
+        out.append(conversation_reason(answers))
     return list(dict.fromkeys(out))
+
+
+def conversation_reason(answers: Answers) -> str:
+    """What a conversation adds around one turn's workflow, in the user's words."""
+    conv = conversation_settings(answers)
+    return (
+        "Your task is a conversation, so the workflow above is one turn, run once per message "
+        "inside a stored session (`chat`): after each reply one short call updates what the "
+        "session knows (your goal, the facts, the decisions, the phase), and every "
+        f"{conv.summarize_after} turns one more call folds the turns so far into a summary. "
+        f"A reply sees that summary, the state and the last {conv.keep_turns} turns word for "
+        "word (never the whole history, so a turn's cost stops growing); "
+        "`chat --session ID` picks a session up again, in another process too."
+    )
 
 
 def _visit(answers: Answers, node: Node, out: list[str], prefix: str = "") -> None:
