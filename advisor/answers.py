@@ -102,7 +102,8 @@ class Answers(BaseModel):
     approval: list[str] = Field(default_factory=list, max_length=MAX_ENTRIES)
     """Tools that need a person's yes before they run."""
     dependencies: bool = False
-    """Planned subtasks may need each other's results (not yet wired: issue 15)."""
+    """Planned subtasks may need each other's results (`flow: depends-on-input`): the plan
+    names each subtask's dependencies and the subtasks run in waves, dependencies first."""
     conversation: bool = False
     """Multi-turn: keep session state between turns (not yet wired: issue 15)."""
     summarize_after: int | None = Field(default=None, ge=1, le=10_000)

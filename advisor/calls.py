@@ -65,6 +65,14 @@ def _workers(node: Node) -> tuple[float, int]:
     return min(_num(node, "expected_workers", DEFAULTS.expected_workers), worst), worst
 
 
+def waves(node: Node) -> float:
+    """Worker calls a request waits for one after another in an orchestrator: 1 (all at once),
+    or with `dependencies` its expected waves (never more than its expected workers)."""
+    if not node.params.get("dependencies"):
+        return 1.0
+    return min(_num(node, "expected_waves", DEFAULTS.expected_waves), _workers(node)[0])
+
+
 def _items(node: Node) -> tuple[float, int]:
     worst = _cap(node, "max_items", DEFAULTS.max_items)
     return min(_num(node, "expected_items", DEFAULTS.expected_items), worst), worst
@@ -133,7 +141,7 @@ def count_calls(node: Node) -> CallCount:
         return CallCount(
             expected=own + expected_n * _mean(k.expected for k in kids),
             worst=own + worst_n * max((k.worst for k in kids), default=0),
-            critical_path=own + _mean(k.critical_path for k in kids),
+            critical_path=own + waves(node) * _mean(k.critical_path for k in kids),
         )
     if pattern == "evaluator-optimizer":
         expected_r, worst_r = _rounds(node)

@@ -179,6 +179,8 @@ def _role(node: Node) -> str:
     }
     if p.get("each"):
         return f"once per {p['each']}, at once; at most {p.get('max_items')}, joined in order"
+    if p.get("dependencies"):
+        return f"a plan, up to {p.get('max_workers')} workers in waves by dependency, a synthesis"
     if p.get("by") == "cascade":
         judge = own or "a code check"
         return f"easy first; {judge} sends answers below {p.get('threshold')} to hard"

@@ -79,6 +79,9 @@ class Defaults(BaseModel):
     """Orchestrator-workers: subtasks run at most per request."""
     expected_workers: float = 3.0
     """Orchestrator-workers: subtasks a plan typically holds."""
+    expected_waves: float = 2.0
+    """Orchestrator-workers with dependencies: waves (dependency levels) a plan typically has;
+    a request waits for about one worker call per wave."""
     max_steps: int = 10
     """Agent loop: model turns at most."""
     expected_steps: float = 5.0

@@ -63,6 +63,13 @@ class OrchestrateParams(_Params):
     on_unknown: str = "skip"
 
 
+class WavesParams(OrchestrateParams):
+    """orchestrator-workers with `dependencies`: subtasks run in waves; their typical count."""
+
+    dependencies: bool = True
+    expected_waves: float = Field(default=DEFAULTS.expected_waves, gt=0)
+
+
 class RefineParams(_Params):
     """evaluator-optimizer (and a check that sends feedback back): rounds, capped and typical."""
 
@@ -98,6 +105,8 @@ def with_defaults(node: Node) -> Node:
     model = PARAMS.get(node.pattern)
     if node.pattern == "parallel-sectioning" and node.params.get("each"):
         model = EachParams
+    if node.pattern == "orchestrator-workers" and node.params.get("dependencies"):
+        model = WavesParams
     if node.pattern == "routing" and node.params.get("by") == "cascade":
         model = CascadeParams
     params: dict[str, Any] = dict(node.params)

@@ -29,6 +29,7 @@ def structural(answers: Answers, tree: Node, calls: CallCount) -> list[str]:
     out += _criteria(answers, tree)
     out += _voting(answers, tree)
     out += _tools(answers)
+    out += _dependencies(answers)
     out += _not_wired(answers)
     depth, steps = tree.depth(), len(tree.all_steps())
     if depth > DEFAULTS.whiteboard_depth or steps > DEFAULTS.whiteboard_steps:
@@ -137,6 +138,15 @@ def _tools(answers: Answers) -> list[str]:
         f"{', '.join(risky)} change{'s' if len(risky) == 1 else ''} things outside the system "
         "and run without a person's yes; list "
         f"{'it' if len(risky) == 1 else 'them'} under `approval` unless a wrong call is harmless."
+    ]
+
+
+def _dependencies(answers: Answers) -> list[str]:
+    if not answers.dependencies or answers.flow == "depends-on-input":
+        return []
+    return [
+        "`dependencies: true` is about planned subtasks (`flow: depends-on-input`); with "
+        f"`flow: {answers.flow}` nothing plans subtasks, so it is ignored."
     ]
 
 

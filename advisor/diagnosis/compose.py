@@ -273,6 +273,8 @@ def _orchestrator(answers: Answers) -> Built:
             "on_unknown": fallback([t for t in types if t not in ("skip", "fail")] or types),
         },
     )
+    if answers.dependencies:  # subtasks run in waves, each after the results it needs
+        tree.params.update(dependencies=True, expected_waves=DEFAULTS.expected_waves)
     return Built(tree=tree)
 
 

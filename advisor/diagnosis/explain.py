@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from runtime.caps import MAX_REPAIRS
 from runtime.catalog import DEFAULTS
 from runtime.plan import CODE, Node
 
@@ -141,10 +142,24 @@ def _reason(answers: Answers, node: Node) -> str | None:
         )
         if answers.category_names:
             text += f" Your kinds of work ({_names(node)}) become the workers it can assign."
+        if p.get("dependencies"):
+            text += " " + _waves_reason(node)
         return text
     if node.pattern == "agent-loop":
         return _agent_reason(answers, node)
     return None
+
+
+def _waves_reason(node: Node) -> str:
+    waves = float(str(node.params.get("expected_waves", DEFAULTS.expected_waves)))
+    return (
+        "Some subtasks need others' results, so the plan says which each one depends on and "
+        "they run in waves: every subtask whose inputs are ready runs at the same time, and "
+        "each worker gets the results it depends on. A request waits about one worker call per "
+        f"wave (~{waves:g} waves), not one per subtask. A plan whose dependencies name a "
+        f"missing subtask or go round in a circle goes back to the planner to fix, at most "
+        f"{MAX_REPAIRS} times."
+    )
 
 
 def _check_reason(node: Node) -> str:

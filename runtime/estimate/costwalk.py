@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ..catalog import DEFAULTS
 from ..plan import Node
 from .costmodel import (
     MESSAGE_TOKENS,
@@ -168,12 +169,17 @@ def _orchestrate(ctx: Context, node: Node, inp: Size) -> Flow:
     task = Size(plan.out.exp / max(exp_n, 1.0), plan.out.worst) + inp
     workers = [walk(ctx, child, task) for child in node.children]
     k = len(workers)
+    waves = _waves(node, exp_n)
+    if node.params.get("dependencies"):  # and the results of the subtasks it depends on
+        needed = task + _needed(workers, waves, worst_n)
+        workers = [walk(ctx, child, needed) for child in node.children]
     # Expected: subtasks spread evenly over the types; worst: every subtask of the dearest type.
     pool = split(
         alongside([scale(w.cost, exp_n / k, 0.0) for w in workers]),
         either([scale(w.cost, 0.0, worst_n) for w in workers], [0.0] * k),
     )
-    busy = min(exp_n, 1.0)  # workers run at once: the wait is one worker's, if any runs
+    # Workers run at once (with dependencies: a wave at a time): the wait is one worker's a wave.
+    busy = min(exp_n, 1.0) * waves
     pool.latency_s = busy * sum(w.cost.latency_s for w in workers) / k
     pool.critical_calls = busy * sum(w.cost.critical_calls for w in workers) / k
     results = Size(
@@ -182,6 +188,27 @@ def _orchestrate(ctx: Context, node: Node, inp: Size) -> Flow:
     )
     synth = _handoff(ctx, synth_step, call(ctx, synth_step, inp + results))
     return Flow(synth.out, then(then(plan.cost, pool), synth.cost))
+
+
+def _waves(node: Node, exp_n: float) -> float:
+    """Waves a request waits through: 1, or with dependencies `expected_waves` (<= workers)."""
+    if not node.params.get("dependencies"):
+        return 1.0
+    given = node.params.get("expected_waves")
+    number = isinstance(given, int | float) and not isinstance(given, bool)
+    waves = float(given) if number else DEFAULTS.expected_waves  # type: ignore[arg-type]
+    return max(1.0, min(waves, exp_n))
+
+
+def _needed(workers: list[Flow], waves: float, worst_n: int) -> Size:
+    """Dependencies' results in a worker's prompt: past the first wave about one result, at
+    worst every other subtask's."""
+    k = len(workers)
+    one = Size(
+        sum(w.out.exp for w in workers) / k + SECTION_HEADER_TOKENS,
+        max(w.out.worst for w in workers) + SECTION_HEADER_TOKENS,
+    )
+    return Size((1.0 - 1.0 / waves) * one.exp, max(worst_n - 1, 0) * one.worst)
 
 
 def _refine(ctx: Context, node: Node, inp: Size) -> Flow:

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from ..dag import DEPENDS_FIELD, ID_FIELD
+
 _WORD_TEXT = (
     "the a system request customer report result model step review data answer team "
     "update account issue plan change quality value process service order support policy "
@@ -116,6 +118,38 @@ def _array(schema: Schema, rng: random.Random, defs: Schema, depth: int) -> Any:
         value = fake_value(items, rng, defs, depth + 1)
         if not schema.get("uniqueItems") or value not in out:
             out.append(value)
+    if _is_planned(_resolve(items, defs), defs):
+        return _dag(out, items, schema, rng, defs, depth)
+    return out
+
+
+def _is_planned(item: Schema, defs: Schema) -> bool:
+    """Items with a string `id` and a `depends_on` list: subtasks of a plan (`runtime/dag.py`)."""
+    props: Mapping[str, Schema] = item.get("properties", {})
+    ident, deps = props.get(ID_FIELD), props.get(DEPENDS_FIELD)
+    if ident is None or deps is None:
+        return False
+    return _resolve(ident, defs).get("type") == "string" and "array" in str(deps)
+
+
+def _dag(
+    out: list[Any], items: Schema, schema: Schema, rng: random.Random, defs: Schema, depth: int
+) -> list[Any]:
+    """A planner's plan: 3 to 5 subtasks (within the list's bounds) in 2 or 3 waves, each
+    subtask after the first wave depending on one or two of the wave before it."""
+    hi = int(schema.get("maxItems", 5))
+    want = max(int(schema.get("minItems", 0)), min(hi, rng.randint(3, 5)))
+    while len(out) < want:
+        out.append(fake_value(items, rng, defs, depth + 1))
+    out = out[: max(want, 1)]
+    n = len(out)
+    waves = 1 if n == 1 else 2 if n <= 3 else 3
+    wave_of = [min(waves - 1, i * waves // n) for i in range(n)]
+    for i, sub in enumerate(out):
+        sub[ID_FIELD] = f"s{i + 1}"
+        earlier = [f"s{j + 1}" for j in range(n) if wave_of[j] == wave_of[i] - 1]
+        picked = rng.sample(earlier, min(len(earlier), rng.randint(1, 2))) if earlier else []
+        sub[DEPENDS_FIELD] = sorted(picked)
     return out
 
 
