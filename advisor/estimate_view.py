@@ -11,6 +11,7 @@ from rich.text import Text
 
 from runtime.estimate import Estimate
 from runtime.estimate.chart import money, text_chart
+from runtime.estimate.maps import items_lines
 from runtime.estimate.report import number, series
 
 
@@ -83,7 +84,8 @@ def _steps(est: Estimate) -> Table:
             _worst(None if s.worst_usd == float("inf") else s.worst_usd, "${:.6f}"),
         )
     if est.calibration is not None:
-        table.caption = f"* measured from {est.calibration.runs} traced run(s)"
+        lines = [f"* measured from {est.calibration.runs} traced run(s)"]
+        table.caption = "\n".join(lines + items_lines(est.calibration.items))
     return table
 
 

@@ -16,6 +16,7 @@ from ..combinators.cascade import Escalations, escalations
 from ..evaluation import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
+from .maps import mean_items
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Calibration:
     """Mean dollars per traced run, as the traces recorded them."""
     escalations: dict[str, Escalations] = field(default_factory=dict)
     """Per cascade name: answers judged and answers escalated to the strong model."""
+    items: dict[str, float] = field(default_factory=dict)
+    """Per map name (`each`): mean items a request split into, over the runs it ran in."""
 
     def calls_per_run(self, step: str) -> float:
         """Mean calls of `step` per traced run (0 when never seen)."""
@@ -122,6 +125,7 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
         files=[str(p) for p in paths],
         mean_run_usd=sum(r.cost_usd for r in runs) / len(runs) if runs else 0.0,
         escalations=escalations(d for run in runs for d in run.decisions),
+        items=mean_items(run.calls for run in runs),
     )
 
 

@@ -185,6 +185,9 @@ def _tune(plan: Node, cost: Cost, cal: Calibration) -> tuple[Node, dict[str, lis
         r = ratio(body) if key else None
         if key and r is not None:
             params[key] = float(params.get(key) or _expected_loop(node, key)) * r  # type: ignore[arg-type]
+        items = cal.items.get(node.name) if node.params.get("each") else None
+        if items is not None:  # the map's fan-out, as the traces counted it
+            params["expected_items"] = items
         learned = tuned_escalation(node, cal)
         if learned is not None:
             params["expected_escalation"] = learned

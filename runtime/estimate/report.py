@@ -6,6 +6,7 @@ from typing import Any
 
 from .chart import Series, money, text_chart
 from .figures import Estimate
+from .maps import items_lines
 
 
 def number(x: float, digits: int = 2) -> float | int:
@@ -91,6 +92,7 @@ def contract_dict(est: Estimate) -> dict[str, Any]:
             "runs": est.calibration.runs,
             "files": est.calibration.files,
             "traced_usd_per_run": usd(est.calibration.mean_run_usd),
+            "items_per_request": {k: round(v, 4) for k, v in est.calibration.items.items()},
         },
     }
 
@@ -154,5 +156,6 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
     out += ["", text_chart(series(est), est.volume_per_day, width=min(48, width - 10))]
     if est.calibration is not None:
         out += ["", f"calibrated from {est.calibration.runs} traced run(s) (* = measured step)"]
+        out += items_lines(est.calibration.items)
     out += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
     return "\n".join(out)
