@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..volume.store import Store, check_reachable
+from .errors import ChatUsageError
 from .state import ConversationState, Session, Turn
 
 META = sa.MetaData()
@@ -40,11 +41,25 @@ TURNS = sa.Table(
 )
 
 
+SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+"""The database URLs a session store accepts."""
+
+
+def check_url(url: str) -> str:
+    """A database URL the store can open, or ChatUsageError naming the way out."""
+    if not url.startswith(SCHEMES):
+        raise ChatUsageError(
+            f"--db {url[:60]!r} is not a database URL: give postgresql://USER@HOST/DB, or drop "
+            "--db to keep sessions in the project's SQLite file"
+        )
+    return url
+
+
 class SessionStore:
     """The chat sessions of one project in one database."""
 
     def __init__(self, url: str, project: str) -> None:
-        check_reachable(url)  # StoreUnreachable (one line, exit 2) when it cannot be
+        check_reachable(check_url(url))  # StoreUnreachable (one line, exit 2) when it cannot be
         self.project = project
         self.db = Store(url)
         try:

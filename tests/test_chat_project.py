@@ -1,0 +1,155 @@
+"""`chat` in a generated project (examples/chat-tutor.yaml), each command its own process: a
+session remembers across two processes (the second process's model request carries what the
+first stored), reset, the session budget held across processes (exit 3), one-line usage errors
+(exit 2), the estimate per turn, and the project's own suite."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from batch_fixtures import env_mock, env_stub
+from helpers_render import project_suites, spec_for
+from stub_server import StubServer
+
+from advisor.answers import load_answers
+from advisor.commands.new import spec_from, write_project
+from advisor.diagnose import diagnose
+from advisor.render import copier_data
+from advisor.template_store import publish
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "chat-tutor.yaml"
+Project = tuple[Path, str]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    root = tmp_path_factory.mktemp("chat")
+    spec = spec_from(diagnose(load_answers(EXAMPLE)))
+    made = write_project(spec, root / "tutor", published=publish(store=root / "store"))
+    return made.path, made.package
+
+
+def _chat(
+    project: Project, lines: list[str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    path, package = project
+    return subprocess.run(
+        [sys.executable, "-m", package, "chat", *args],
+        cwd=path,
+        env=env or env_mock(),
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_session_remembers_across_two_processes(project: Project, stub: StubServer) -> None:
+    first = _chat(
+        project, ["My name is Ada and I am stuck on fractions."], "--mock", "--session", "ada"
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip()  # the reply
+    # The second process talks to a real (loopback) endpoint: what it sends is what it remembers.
+    stub.reply("Welcome back, Ada.")
+    stub.reply(
+        json.dumps({"goal": "understand fractions", "facts": ["name: Ada"], "phase": "analysis"})
+    )
+    second = _chat(
+        project, ["What was my name?", "/state"], "--session", "ada", env=env_stub(stub.base_url)
+    )
+    assert second.returncode == 0, second.stderr
+    assert "continuing session ada after 1 turn(s)" in second.stderr
+    assert "Welcome back, Ada." in second.stdout
+    reply_request = stub.requests[0].seen()
+    assert "My name is Ada and I am stuck on fractions." in reply_request
+    assert "What was my name?" in reply_request
+    assert "session ada: 2 turn(s)" in second.stdout and "fact: name: Ada" in second.stdout
+
+
+def test_reset_forgets_a_session(project: Project) -> None:
+    assert _chat(project, ["Remember this."], "--mock", "--session", "gone").returncode == 0
+    reset = _chat(project, [], "--reset", "--session", "gone")
+    assert reset.returncode == 0 and "session gone reset" in reset.stderr
+    after = _chat(project, ["/state"], "--mock", "--session", "gone")
+    assert "session gone: 0 turn(s)" in after.stdout
+    missing = _chat(project, [], "--reset", "--session", "never-was")
+    assert missing.returncode == 2 and "no session 'never-was'" in missing.stderr
+
+
+def test_the_session_budget_holds_across_processes(project: Project) -> None:
+    path, package = project
+    settings_file = path / package / "settings.json"
+    original = settings_file.read_text()
+    data = json.loads(original)
+    data["conversation"]["session"]["max_calls"] = 3
+    settings_file.write_text(json.dumps(data))
+    try:
+        # turn 1: a reply and a state update (2 calls); turn 2's reply is the 3rd and last call
+        one = _chat(project, ["First."], "--mock", "--session", "capped")
+        assert one.returncode == 0, one.stderr
+        two = _chat(project, ["Second."], "--mock", "--session", "capped")
+        assert two.returncode == 3 and two.stdout.strip()  # the reply, then the cap
+        assert "stopped: max_calls" in two.stderr or "stopped: session" in two.stderr
+        three = _chat(project, ["Third."], "--mock", "--session", "capped")
+        assert three.returncode == 3 and three.stdout == ""
+        assert "stopped: session max_calls=3 reached (3 calls so far)" in three.stderr
+    finally:
+        settings_file.write_text(original)
+
+
+@pytest.mark.parametrize(
+    ("args", "lines", "says"),
+    [
+        (["--db", "postgresql://nobody@127.0.0.1:1/x"], ["hi"], "cannot reach the database"),
+        (["--db", "nonsense://"], ["hi"], "--db"),
+        (["--session", "../etc"], ["hi"], "is not a session id"),
+        (["--reset"], [], "--reset needs --session ID"),
+        ([], ["/frobnicate"], "unknown command '/frobnicate'"),
+    ],
+)
+def test_usage_mistakes_are_one_line_and_exit_2(
+    project: Project, args: list[str], lines: list[str], says: str
+) -> None:
+    done = _chat(project, lines, "--mock", *args)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and says in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_estimate_prices_a_turn(project: Project) -> None:
+    path, package = project
+    done = subprocess.run(
+        [sys.executable, "-m", package, "estimate"],
+        cwd=path,
+        env=env_mock(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "per turn" in done.stdout and "summary call (1/6 of it per turn" in done.stdout
+    assert "summarize_turns" in done.stdout and "update_state" in done.stdout
+
+
+def test_a_project_without_conversation_has_no_chat() -> None:
+    data = copier_data(spec_for({"name": "one shot", "steps": ["answer"]}))
+    assert "conversation" not in data["settings"] and data["names"]["chat"] is False
+
+
+def test_the_projects_own_suite_passes(project: Project) -> None:
+    done = subprocess.run(
+        project_suites([project[0]]),
+        cwd=project[0],
+        env=env_mock(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "passed" in done.stdout
