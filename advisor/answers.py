@@ -105,9 +105,10 @@ class Answers(BaseModel):
     """Planned subtasks may need each other's results (`flow: depends-on-input`): the plan
     names each subtask's dependencies and the subtasks run in waves, dependencies first."""
     conversation: bool = False
-    """Multi-turn: keep session state between turns (not yet wired: issue 15)."""
+    """Multi-turn: the project gets `chat`, one turn of the workflow per message in a stored
+    session (state, rolling summary, recent turns)."""
     summarize_after: int | None = Field(default=None, ge=1, le=10_000)
-    """Fold older turns into a summary after N turns (not yet wired: issue 15)."""
+    """With `conversation`: fold the turns so far into the session's summary every N turns."""
     volume_per_day: int | None = Field(default=None, ge=0, le=MAX_VOLUME)
     """Requests per day, for projections."""
     latency_sensitive: bool = False
