@@ -102,6 +102,10 @@ class SimulatedModel:
         rng = _rng(seed_text)
         if item is None and rng.random() < self.consistency:
             rng = _rng(f"{self.seed}:{req.step.rsplit('>', 1)[-1]}:{_digest(req.messages)}")
+        else:
+            # Varies per call, and with the prompt: otherwise a step's first call in every run
+            # gave every input the same reply (a cascade's check in --mock rated all alike).
+            rng = _rng(f"{seed_text}:{_digest(req.messages)}")
         reply = self._play(item) if item is not None else self._generate(req, rng, seed_text)
         done = self._finish(req, reply, seed_text)
         delay = self.latency_s + self.per_token_s * done.usage.completion_tokens
