@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.calls import count_calls
+from advisor.calls import count_calls, per_turn
 from runtime.estimate import contract_dict, estimate_settings, render_text
 from runtime.model_calls.budget import PROMPT_MARGIN
 from runtime.plan import Node
@@ -224,6 +224,8 @@ def test_recommend_and_estimate_count_the_same_calls(example: Path) -> None:
     s = diagnose(load_answers(example)).settings()
     e = estimate_settings(s, dict.fromkeys(s.plan.all_steps(), "x {input}"))
     count = count_calls(s.plan)
+    if s.conversation is not None:  # a chat turn: the state update and the amortised summary
+        count = per_turn(count, s.conversation.summarize_after)
     assert e.logical_calls == pytest.approx(count.expected)
     assert e.logical_worst == count.worst
     assert e.critical_path_calls == pytest.approx(count.critical_path)
