@@ -11,7 +11,6 @@ rate; a check that fails escalates (when in doubt, ask the strong model).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +19,13 @@ from pydantic import BaseModel, Field
 from ..errors import StoppedError, WorkflowError
 from ..scope import current_path, scope
 from .base import Step, StepLike, as_step, named, note
+from .cascade_trace import TRACE_KEY
+from .cascade_trace import Escalations as Escalations  # re-exported: counted from traces
+from .cascade_trace import escalations as escalations
 from .results import show
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
-
-TRACE_KEY = "cascade"
-"""The key of a cascade decision's trace line (beside the model calls' `step` lines)."""
 
 
 class Confidence(BaseModel):
@@ -155,31 +154,3 @@ def _record(
             "escalated": escalate,
         }
         trace.write({TRACE_KEY: record})
-
-
-@dataclass(frozen=True)
-class Escalations:
-    """Cascade decisions counted from a trace: how many were made and how many escalated."""
-
-    decided: int = 0
-    """Answers the check judged."""
-    escalated: int = 0
-    """Answers sent on to the strong model."""
-
-    @property
-    def rate(self) -> float | None:
-        """The share escalated (None when nothing was decided)."""
-        return self.escalated / self.decided if self.decided else None
-
-
-def escalations(records: Iterable[Mapping[str, Any]]) -> dict[str, Escalations]:
-    """Per cascade name, the decisions among trace records (other lines are skipped)."""
-    counts: dict[str, tuple[int, int]] = {}
-    for rec in records:
-        decision = rec.get(TRACE_KEY)
-        if not isinstance(decision, Mapping):
-            continue
-        key = str(decision.get("name", "cascade"))
-        decided, escalated = counts.get(key, (0, 0))
-        counts[key] = (decided + 1, escalated + (decision.get("escalated") is True))
-    return {key: Escalations(d, e) for key, (d, e) in counts.items()}

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..combinators.cascade import TRACE_KEY as CASCADE_KEY
-from ..combinators.cascade import Escalations, escalations
+from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
+from ..combinators.cascade_trace import Escalations, escalations
 from ..evaluation import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
