@@ -49,6 +49,8 @@ async def execute(flow: StepLike, run: Run, value: Any) -> Outcome:
 def execute_sync(flow: StepLike, run: Run, value: Any) -> Outcome:
     """`execute` for synchronous callers such as a CLI (not from inside an event loop); the
     model clients opened in the loop are closed before it ends."""
+    if getattr(run, "simulated", None) is not None:  # offline: no client is ever opened
+        return asyncio.run(execute(flow, run, value))
     from ..model_calls.openai_backend import close_clients
 
     async def run_and_close() -> Outcome:

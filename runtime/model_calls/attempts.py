@@ -14,12 +14,11 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from ..errors import BudgetOverrun, ModelCallError, StoppedError
+from .bounds import base_url
 from .budget import Budget, Reservation
 from .completion import CallRequest, RawCompletion, Usage
 from .errors import FormatRefused
 from .failures import describe, is_timeout
-from .litellm_backend import litellm_complete
-from .openai_backend import base_url, client_for, openai_complete, speaks_openai
 from .prices import Price, PriceBook
 from .retry import RetryPolicy, is_retryable, retry_after_s
 from .simulated import SimulatedModel
@@ -100,6 +99,9 @@ class Attempts:
         here, before any attempt's deadline starts."""
         if self.simulated is not None:
             return self.simulated.complete
+        # A real call: only now are the backends imported (an offline run never loads them).
+        from .openai_backend import client_for, openai_complete, speaks_openai
+
         if speaks_openai(req.model, self.api_base) and not self.litellm_kwargs:
             try:
                 client = client_for(self.api_base, self._api_key)
@@ -113,6 +115,8 @@ class Attempts:
 
     async def _send(self, req: CallRequest) -> RawCompletion:
         """One attempt through litellm (the providers only litellm speaks)."""
+        from .litellm_backend import litellm_complete
+
         return await litellm_complete(
             req, api_base=self.api_base, api_key=self._api_key, extra=self.litellm_kwargs
         )

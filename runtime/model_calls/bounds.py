@@ -35,6 +35,11 @@ def openai_base_from_env() -> str | None:
     return os.environ.get("OPENAI_API_BASE") or os.environ.get("OPENAI_BASE_URL") or None
 
 
+def base_url(api_base: str | None) -> str | None:
+    """The base URL a call goes to: the given one, else the environment's, else OpenAI's."""
+    return api_base or openai_base_from_env()
+
+
 def tokenizer_known(model: str, api_base: str | None) -> bool:
     """True when the prompt can be counted exactly: an OpenAI o200k model on OpenAI's API."""
     if api_base or openai_base_from_env():

@@ -17,12 +17,11 @@ from ..caps import DEFAULT_MAX_TOKENS
 from ..errors import ModelRequestsDisabled, StoppedError
 from ..scope import step_path
 from .attempts import Attempts, _counts, log
-from .bounds import prompt_reservation
+from .bounds import base_url, prompt_reservation
 from .budget import Budget, Limits
 from .calltypes import CallResult, ModelMap, RunSummary
 from .completion import CallRequest, RawCompletion
 from .errors import FormatRefused
-from .openai_backend import base_url
 from .prices import Price, PriceBook
 from .replies import validate_reply
 from .retry import RetryPolicy

@@ -12,7 +12,7 @@ import os
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from .bounds import openai_base_from_env
+from .bounds import base_url
 from .completion import CallRequest, RawCompletion, ToolCall, Usage
 from .errors import NoChoicesError
 
@@ -41,11 +41,6 @@ def wire_model(model: str) -> str:
     """The model name the server sees: litellm's provider prefix removed."""
     provider, _, name = model.partition("/")
     return name if name and provider in OPENAI_COMPATIBLE else model
-
-
-def base_url(api_base: str | None) -> str | None:
-    """The base URL a call goes to: the given one, else the environment's, else OpenAI's."""
-    return api_base or openai_base_from_env()
 
 
 def client_for(api_base: str | None, api_key: str | None) -> AsyncOpenAI:
