@@ -49,8 +49,10 @@ def test_calibrated_expected_is_within_ten_percent(
     assert cal.runs == 12
     assert any("12 traced run" in a for a in after.assumptions)
     assert after.total.usd_exp == pytest.approx(sum(traced) / len(traced), rel=0.10)
-    # Random approvals and plan sizes: rounds and workers vary a lot between 12-run samples.
-    if not {"evaluator-optimizer", "orchestrator-workers"} & set(s.plan.patterns()):
+    # Random approvals and plan sizes: rounds and workers vary a lot between 12-run samples;
+    # so does a cascade's escalation (a coin per run, and an escalated run costs ~10x more).
+    cascade = any(node.params.get("by") == "cascade" for node in s.plan.walk())
+    if not {"evaluator-optimizer", "orchestrator-workers"} & set(s.plan.patterns()) and not cascade:
         fresh = [traced_run(made, s, 100 + i, tmp_path / f"check{i}.jsonl") for i in range(12)]
         truth, learned = sum(fresh) / len(fresh), sum(traced) / len(traced)
         # Two 12-run samples differ by chance (which route a run takes): no estimate learned
