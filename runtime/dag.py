@@ -13,10 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, model_validator
 
-ID_FIELD = "id"
-"""The field a subtask's id is in (other subtasks name it in their `depends_on`)."""
-DEPENDS_FIELD = "depends_on"
-"""The field listing the ids whose results a subtask needs before it runs."""
+from .subtask_fields import DEPENDS_FIELD, ID_FIELD
 
 
 def field_of(subtask: Any, key: str) -> Any:

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..dag import ID_FIELD, field_of, levels, needs
+from ..dag import field_of, levels, needs
 from ..scope import scope
+from ..subtask_fields import ID_FIELD
 from .base import Step
 from .fanout import Gathered, fan_out, scoped_job
 from .results import show

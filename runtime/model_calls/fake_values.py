@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ..dag import DEPENDS_FIELD, ID_FIELD
+from ..subtask_fields import DEPENDS_FIELD, ID_FIELD
 
 _WORD_TEXT = (
     "the a system request customer report result model step review data answer team "
