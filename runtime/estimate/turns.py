@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..conversation.memory import (
+from ..conversation.prompts import (
     CONVERSATION_KINDS,
     STATE_PROMPT,
     STATE_STEP,
