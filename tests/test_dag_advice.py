@@ -17,6 +17,7 @@ from advisor.answers import parse_answers
 from advisor.calls import count_calls
 from advisor.diagnose import diagnose
 from runtime.dag import DagPlan, dag_problem, levels
+from runtime.estimate.waves import mean_waves, waves_in
 from runtime.model_calls.fake_values import fake_value
 from runtime.params import with_defaults
 
@@ -115,3 +116,17 @@ def test_the_simulated_planner_plans_a_real_dag_with_more_than_one_wave() -> Non
         assert any(s.depends_on for s in plan.subtasks)
     again = fake_value(_Plan.model_json_schema(), random.Random(7))
     assert again == fake_value(_Plan.model_json_schema(), random.Random(7))
+
+
+def test_traces_give_the_waves_each_request_waited_through() -> None:
+    run1 = [
+        {"step": "orchestrate>plan"},
+        {"step": "orchestrate>wave1>look#1>look"},
+        {"step": "orchestrate>wave1>look#2>look"},
+        {"step": "orchestrate>wave2>write#3>write"},
+        {"step": "orchestrate>wave2>write#3>write"},  # a retry is the same wave
+        {"step": "orchestrate>synthesize"},
+    ]
+    run2 = [{"step": "orchestrate>wave1>look#1>look"}]
+    assert waves_in(run1) == {"orchestrate": 2}
+    assert mean_waves([run1, run2, [{"step": "answer"}]]) == {"orchestrate": 1.5}

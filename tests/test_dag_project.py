@@ -1,8 +1,9 @@
 """Planned subtasks with dependencies from answers to a running project
 (examples/planned-research.yaml): the plan model refuses a plan that is not a DAG, the
 workflow passes `dependencies` to the orchestrator, and `run --mock` shows the waves in its
-trace, later waves' workers reading the results they depend on. (Its own suite, ruff and
-format run with every example in test_generated_projects.)"""
+trace, later waves' workers reading the results they depend on, and `estimate --from-trace`
+learns the waves. (Its own suite, ruff and format run with every example in
+test_generated_projects.)"""
 
 from __future__ import annotations
 
@@ -90,3 +91,8 @@ def test_run_mock_shows_waves_and_later_workers_read_the_results_they_need(
     # a worker past the first wave carries its dependencies' results in its prompt
     assert min(min(t) for w, t in waves.items() if w != "wave1") > max(waves["wave1"])
     assert list(waves) == sorted(waves)  # the waves ran in order
+    # the estimate learns the plans' depth from the trace: a request waits a call per wave
+    learned = _python(project, "-m", package, "estimate", "--from-trace", str(trace), "--json")
+    assert json.loads(learned)["per_request"]["critical_path_calls"] == 2 + len(waves)
+    report = _python(project, "-m", package, "estimate", "--from-trace", str(trace))
+    assert f"{len(waves)} waves per request, measured in traces" in report

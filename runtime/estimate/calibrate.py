@@ -17,6 +17,7 @@ from ..evaluation import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
 from .maps import mean_items
+from .waves import mean_waves
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Calibration:
     """Per cascade name: answers judged and answers escalated to the strong model."""
     items: dict[str, float] = field(default_factory=dict)
     """Per map name (`each`): mean items a request split into, over the runs it ran in."""
+    waves: dict[str, float] = field(default_factory=dict)
+    """Per orchestrator with dependencies: mean waves a request's plan had, over its runs."""
 
     def calls_per_run(self, step: str) -> float:
         """Mean calls of `step` per traced run (0 when never seen)."""
@@ -126,6 +129,7 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
         mean_run_usd=sum(r.cost_usd for r in runs) / len(runs) if runs else 0.0,
         escalations=escalations(d for run in runs for d in run.decisions),
         items=mean_items(run.calls for run in runs),
+        waves=mean_waves(run.calls for run in runs),
     )
 
 

@@ -188,6 +188,9 @@ def _tune(plan: Node, cost: Cost, cal: Calibration) -> tuple[Node, dict[str, lis
         items = cal.items.get(node.name) if node.params.get("each") else None
         if items is not None:  # the map's fan-out, as the traces counted it
             params["expected_items"] = items
+        waves = cal.waves.get(node.name) if node.params.get("dependencies") else None
+        if waves is not None:  # the plans' depth, as the traces counted it
+            params["expected_waves"] = waves
         learned = tuned_escalation(node, cal)
         if learned is not None:
             params["expected_escalation"] = learned

@@ -7,6 +7,7 @@ from typing import Any
 from .chart import Series, money, text_chart
 from .figures import Estimate
 from .maps import items_lines
+from .waves import waves_lines
 
 
 def number(x: float, digits: int = 2) -> float | int:
@@ -157,5 +158,6 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
     if est.calibration is not None:
         out += ["", f"calibrated from {est.calibration.runs} traced run(s) (* = measured step)"]
         out += items_lines(est.calibration.items)
+        out += waves_lines(est.calibration.waves)
     out += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
     return "\n".join(out)
