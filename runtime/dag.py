@@ -8,7 +8,7 @@ problem (the structured-output repair loop of `llm`, at most `caps.MAX_REPAIRS` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, model_validator
@@ -34,8 +34,8 @@ def needs(subtask: Any) -> list[str]:
     value = field_of(subtask, DEPENDS_FIELD)
     if value is None:
         return []
-    if isinstance(value, str):
-        return [value]
+    if isinstance(value, str | int) or not isinstance(value, Iterable):
+        return [str(value)]
     return [str(v) for v in value]
 
 

@@ -128,8 +128,8 @@ def test_each_wave_runs_at_once_after_its_dependencies_with_their_results() -> N
     order = [_wave(r.step) for r in run.requests]
     assert order == ["-", "wave1", "wave1", "wave2", "wave3", "wave3"]
     s3, s4, s5 = run.prompts("research")[2:]
-    assert "## s1\nresult of research#1" in s3 and "## s2\nresult of research#2" in s3
-    assert "## s3\nresult of research#3" in s4 and "## s3" in s5 and "## s1" not in s4
+    assert "## s1: do s1\nresult of research#1" in s3 and "## s2: do s2\nresult of research#2" in s3
+    assert "## s3: do s3\nresult of research#3" in s4 and "## s3" in s5 and "## s1" not in s4
     assert "depends on" not in run.prompts("research")[0]  # a first-wave worker needs nothing
     assert [d.output for d in work.done][2] == "result of research#3"
 

@@ -23,6 +23,8 @@ from .results import show
 if TYPE_CHECKING:
     from ..model_calls.models import Run
 
+TASK_FIELD = "task"
+"""The subtask field a dependency's result is titled with in a worker's prompt."""
 WAVE_SCOPE = "wave{n}"
 """The step-path segment a wave's workers run under (1-based), as the trace shows it."""
 
@@ -35,13 +37,19 @@ class Briefing:
     """The subtask as planned."""
     results: dict[str, Any] = field(default_factory=dict)
     """The output of every subtask it depends on, by id, in its `depends_on` order."""
+    tasks: dict[str, str] = field(default_factory=dict)
+    """What each of those subtasks was asked (its `task` field), by id, when it has one."""
 
     def __str__(self) -> str:
         parts = [show(self.subtask)]
         if self.results:
             parts.append("Results of the subtasks this one depends on:")
-            parts += [f"## {sid}\n{show(out)}" for sid, out in self.results.items()]
+            parts += [f"## {self._title(sid)}\n{show(out)}" for sid, out in self.results.items()]
         return "\n\n".join(parts)
+
+    def _title(self, sid: str) -> str:
+        task = self.tasks.get(sid)
+        return f"{sid}: {task}" if task else sid
 
 
 @dataclass
@@ -72,6 +80,8 @@ async def run_waves(
     subtasks = [sub for _, _, sub in jobs]
     ids = [_id(sub, label) for label, _, sub in jobs]
     results: dict[str, Any] = {}
+    asked = [field_of(sub, TASK_FIELD) for _, _, sub in jobs]
+    tasks = {sid: str(t) for sid, t in zip(ids, asked, strict=True) if t not in (None, "")}
     out = Waves(Gathered())
     got = out.got
     for n, wave in enumerate(levels(subtasks), 1):
@@ -87,7 +97,11 @@ async def run_waves(
                 why = got.missing.get(_label_of(jobs, ids, lacking[0]), "it was not run")
                 got.missing[label] = f"not run: needs {lacking[0]!r}, which has no result ({why})"
                 continue
-            brief = Briefing(sub, {d: results[d] for d in needs(sub)})
+            brief = Briefing(
+                sub,
+                {d: results[d] for d in needs(sub)},
+                {d: tasks[d] for d in needs(sub) if d in tasks},
+            )
             ready.append((label, scoped_job(run, label, worker, brief)))
         out.labels.append([label for label, _ in ready])
         with scope(WAVE_SCOPE.format(n=n)):
