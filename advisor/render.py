@@ -14,6 +14,7 @@ from runtime.prompt_files import prompt_files as runtime_prompt_files
 from runtime.settings import Settings
 
 from . import __version__
+from .cascade_names import cascades, is_cascade, template_patterns
 from .errors import Failure
 from .identifiers import (
     class_names,
@@ -112,48 +113,17 @@ def names_for(settings: Settings) -> dict[str, Any]:
             for tool, ident in tool_ids.items()
         },
         "nodes": _node_views(plan),
-        "patterns": _patterns(plan),
+        "patterns": template_patterns(plan),
         "titles": [PATTERNS[p].title for p in _ladder_order(plan)],
         "imports": _imports(plan),
         "checks": _code_checks(plan),
         "maps": _items(plan),
-        "cascades": _cascades(plan),
-        "confidence": {k: v for k, v in _cascades(plan).items() if v["check"] == "code"},
+        "cascades": cascades(plan),
+        "confidence": {k: v for k, v in cascades(plan).items() if v["check"] == "code"},
         "chat": settings.conversation is not None,  # `chat` and chat.py (issue 15)
         "roles": _role_imports(plan),
         "lit": {text: py_str(text) for text in sorted(strings)},
         "text": {text: one_line(text) for text in sorted(strings)},
-    }
-
-
-def _is_cascade(node: Node) -> bool:
-    """A routing node that is a cascade (`difficulty.by: cascade`), wired by cascade()."""
-    return node.pattern == "routing" and node.params.get("by") == "cascade"
-
-
-def _patterns(plan: Node) -> list[str]:
-    """The plan's patterns, where `routing` means a router (a classify call and its labels):
-    a cascade alone needs no label schema."""
-    found: set[str] = set(plan.patterns())
-    if all(_is_cascade(n) for n in plan.walk() if n.pattern == "routing"):
-        found.discard("routing")
-    return sorted(found)
-
-
-def _cascades(plan: Node) -> dict[str, dict[str, Any]]:
-    """Per cascade node: its check (`model` or `code`) and, for a code check, the function in
-    confidence.py that rates the cheap answer."""
-    from .diagnosis.explain import confidence_fn
-
-    return {
-        n.name: {
-            "check": "model" if n.steps else "code",
-            "fn": confidence_fn(n.name),
-            "threshold": n.params.get("threshold"),
-            "hard": n.children[1].all_steps(),
-        }
-        for n in plan.walk()
-        if _is_cascade(n)
     }
 
 
@@ -259,12 +229,12 @@ def _imports(plan: Node) -> list[str]:
     gates = ("guard", "check")  # stages of checks are wired by guarded(), not parallel()
     # a map over items (`each`) is wired by each(), not parallel()
     wired = [n for n in plan.walk() if n.params.get("role") not in gates and not _item(n)]
-    kinds = {n.pattern for n in wired if not _is_cascade(n)} - {CODE}
+    kinds = {n.pattern for n in wired if not is_cascade(n)} - {CODE}
     names = {"Step"} | {_COMBINATOR[p] for p in kinds if p in _COMBINATOR}
-    cascades = [n for n in plan.walk() if _is_cascade(n)]
-    if cascades:  # a cascade is wired by cascade(), not route()
+    tiered = [n for n in plan.walk() if is_cascade(n)]
+    if tiered:  # a cascade is wired by cascade(), not route()
         names.add("cascade")
-    if any(n.steps for n in cascades):
+    if any(n.steps for n in tiered):
         names.add("Confidence")
     if any(
         node.pattern == "prompt-chaining"
@@ -316,7 +286,7 @@ def _roles(plan: Node) -> tuple[dict[str, str], set[str]]:
         role = node.params.get("role")
         if node.pattern == "single-call" and isinstance(role, str):
             roles[node.steps[0]] = role
-        if _is_cascade(node) and node.steps:  # its model check rates the cheap answer
+        if is_cascade(node) and node.steps:  # its model check rates the cheap answer
             roles[node.steps[0]] = "confidence"
         if node.pattern == "evaluator-optimizer" and node.children:
             revised.update(node.children[0].all_steps())

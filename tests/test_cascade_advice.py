@@ -59,7 +59,7 @@ def test_a_code_check_makes_no_call_and_names_the_function_to_fill_in() -> None:
     assert cascade_of(rec.composition).steps == []
     assert rec.calls_per_request.expected == pytest.approx(1.3)
     assert rec.calls_per_request.worst == 2
-    assert "checks.py: confidence" in " ".join(rec.reasons)
+    assert "confidence.py: confidence" in " ".join(rec.reasons)
 
 
 def test_with_categories_each_handler_gets_its_own_cascade() -> None:

@@ -10,6 +10,7 @@ from runtime.plan import CODE, Node
 
 from ..answers import Answers
 from ..calls import count_calls
+from ..cascade_names import confidence_fn
 from ..identifiers import unique_identifiers
 from ..recommendation import conversation_settings
 
@@ -242,7 +243,7 @@ def _cascade_reason(easy: str, hard: str, node: Node) -> str:
         judge = f"a short check call ({node.steps[0]}, on {easy}) rates it"
     else:
         fn = confidence_fn(node.name)
-        judge = f"a function you fill in rates it (checks.py: {fn}; no model call)"
+        judge = f"a function you fill in rates it (confidence.py: {fn}; no model call)"
     rate = float(str(p.get("expected_escalation", DEFAULTS.expected_escalation)))
     threshold = float(str(p.get("threshold", DEFAULTS.cascade_threshold)))
     calls = count_calls(node)
@@ -252,12 +253,6 @@ def _cascade_reason(easy: str, hard: str, node: Node) -> str:
         f"about {calls.expected:.3g} calls a request if {rate:.0%} escalate, {calls.worst} at "
         "most."
     )
-
-
-def confidence_fn(cascade: str) -> str:
-    """The checks.py function that rates a cascade's cheap answer (as the template names it)."""
-    base = "confidence" if cascade == "cascade" else f"{cascade}_confidence"
-    return unique_identifiers([base], fallback="confidence")[base]
 
 
 def _agent_reason(answers: Answers, node: Node) -> str:
