@@ -239,7 +239,12 @@ SCENARIOS: list[tuple[str, S, str, list[str], S]] = [
         },
         "parallel-sectioning",
         ["parallel-sectioning"],
-        {"guard": ["propose_event"], "no_warning": "approval"},
+        # the tool is approved, but nothing in a known flow calls it: the advice says so
+        {
+            "guard": ["propose_event"],
+            "no_warning": "without a person's yes",
+            "warning": "nothing asks",
+        },
     ),
     (
         "calendar-create-unapproved",

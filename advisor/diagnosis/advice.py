@@ -8,6 +8,7 @@ from runtime.plan import Node
 from ..answers import Answers
 from ..calls import CallCount
 from ..task_model import name_words
+from .approvals import approval_warnings
 
 SIDE_EFFECT_WORDS = frozenset(
     (
@@ -29,6 +30,7 @@ def structural(answers: Answers, tree: Node, calls: CallCount) -> list[str]:
     out += _criteria(answers, tree)
     out += _voting(answers, tree)
     out += _tools(answers)
+    out += approval_warnings(answers, tree)
     out += _dependencies(answers)
     out += _not_wired(answers)
     depth, steps = tree.depth(), len(tree.all_steps())

@@ -13,6 +13,7 @@ from runtime.plan import Node
 
 from ..answers import Answers
 from ..task_model import Difficulty, ParallelStage, StepEntry, StepSpec, flat_specs
+from .approvals import mark_actions
 from .pipeline import Wraps, build_pipeline, evaluator
 from .tree import call, fallback, for_label, prefixed, unique_steps
 
@@ -41,7 +42,7 @@ def build(answers: Answers) -> Built:
         _tiers(answers, built)
     elif answers.mixed_difficulty:
         _route_by_difficulty(built)
-    built.tree = unique_steps(built.tree)
+    built.tree = mark_actions(answers, unique_steps(built.tree))
     built.tier_models = {s: m for s, m in built.tier_models.items() if s in built.tree.all_steps()}
     return built
 

@@ -13,6 +13,7 @@ from ..calls import count_calls
 from ..cascade_names import confidence_fn
 from ..identifiers import unique_identifiers
 from ..recommendation import conversation_settings
+from .approvals import approval_reasons
 
 
 def reasons(answers: Answers, tree: Node) -> list[str]:
@@ -33,6 +34,7 @@ def reasons(answers: Answers, tree: Node) -> list[str]:
         )
     if answers.conversation:
         out.append(conversation_reason(answers))
+    out += approval_reasons(tree)
     return list(dict.fromkeys(out))
 
 

@@ -8,30 +8,33 @@ call is refused and the model reads why, unless the command line approved the to
 from __future__ import annotations
 
 import asyncio
-import re
+import json
 import sys
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .base import note
+from .approval_names import tool_key, tools_needing, unknown_approvals
+from .base import Step, named, note
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
+
+__all__ = [
+    "Approval",
+    "Decision",
+    "gated",
+    "terminal_ask",
+    "tool_key",
+    "tools_needing",
+    "unknown_approvals",
+]
 
 Ask = Callable[[str, str], bool]
 """Asks a person whether tool NAME may run with ARGUMENTS (JSON text); True for yes."""
 
 BY_TERMINAL, BY_FLAG, BY_NO_TERMINAL = "terminal", "flag", "no terminal"
 """Who decided: the person at the terminal, `--approve TOOL`, or nobody (refused)."""
-
-
-def tool_key(name: str) -> str:
-    """A tool's name as approval compares it: `issue refund` in the answers, `Issue-Refund` on
-    the command line and the generated function `issue_refund` are one tool."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    return "_".join(re.findall(r"[a-z0-9]+", text))
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,31 @@ class Approval:
             record = {"tool": tool, "approved": decision.approved, "by": decision.by}
             run.trace.write({"approval": record})
         return decision
+
+
+SHOWN_CHARS = 500
+"""How much of an action step's input the person is shown before saying yes."""
+
+
+def gated(name: str, step: Step, approval: Approval) -> Step:
+    """An action step of a known flow (named like a tool under `approval`) that runs only after
+    a person's yes, as that tool would in an agent: refused, it does not run, and its output
+    says so, for the steps after it and the person reading the result."""
+
+    async def ask_first(run: Run, value: Any) -> Any:
+        text = str(value)
+        shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
+        decision = await approval.decide(run, name, json.dumps({"input": shown}))
+        if decision.approved:
+            return await step(run, value)
+        if decision.by == BY_NO_TERMINAL:
+            return (
+                f"not done: {name} needs a person's yes and no terminal was attached to ask "
+                f"one; run it on a terminal, or allow it with `--approve {name}`"
+            )
+        return f"not done: the person declined {name}"
+
+    return named(name, ask_first)
 
 
 def terminal_ask(stdin: TextIO | None = None, out: TextIO | None = None) -> Ask | None:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ..combinators.approval_names import unknown_approvals
 from ..model_calls.prices import PriceBook
 from .errors import VolumeUsageError
 from .inputs import Request, RowWriter, read_requests, written_rows
@@ -57,10 +58,13 @@ class BatchOptions:
     """One litellm model string for every step."""
     period_s: float = 60.0
     """Seconds the --rpm and --tpm limits count over (some providers state them per second)."""
+    approve: tuple[str, ...] = ()
+    """Tools under `approval` let run (`--approve TOOL`); a batch has no terminal to ask on,
+    so any other such tool is refused with a tool reply."""
 
     def shared(self) -> dict[str, Any]:
         """The options every process running this batch's requests must agree on."""
-        keep = ("rpm", "tpm", "mock", "mock_latency", "model", "period_s")
+        keep = ("rpm", "tpm", "mock", "mock_latency", "model", "period_s", "approve")
         return {k: v for k, v in asdict(self).items() if k in keep}
 
 
@@ -89,6 +93,9 @@ def check_options(project: Project, opts: BatchOptions) -> None:
             f"--rate-window must be a positive number of seconds, got {opts.period_s}"
         )
     settings = project.load_settings()
+    unknown = unknown_approvals(settings.plan, opts.approve)
+    if unknown:
+        raise VolumeUsageError(unknown)
     models = (
         [opts.model] if opts.model else [settings.models.default, *settings.models.steps.values()]
     )

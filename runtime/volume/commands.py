@@ -50,6 +50,13 @@ def add_volume_commands(commands: Any, project: Project) -> None:
         "--mock-latency", type=float, default=0.0, metavar="S", help="Seconds per simulated call."
     )
     batch.add_argument("--model", help="Use this litellm model string for every step.")
+    batch.add_argument(
+        "--approve",
+        action="append",
+        default=[],
+        metavar="TOOL",
+        help="Let TOOL run; a tool that needs a person's yes is refused otherwise (repeatable).",
+    )
     batch.set_defaults(command=lambda args: _guard(_batch, project, args))
     worker = commands.add_parser("worker", help="Work the queue of a shared batch database.")
     worker.add_argument("--db", metavar="URL", help="The database `batch --db` was given.")
@@ -71,6 +78,7 @@ def _batch(project: Project, args: argparse.Namespace) -> int:
         mock_latency=args.mock_latency,
         model=args.model,
         period_s=args.rate_window,
+        approve=tuple(args.approve),
     )
     return run_batch(project, opts)
 

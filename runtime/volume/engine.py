@@ -97,7 +97,9 @@ class Host:
             assert isinstance(run, DurableRun)
             return run
 
-        return BatchContext(self.project.build(settings), make_run, sharing)
+        # No terminal in a batch: a tool under `approval` runs only if `--approve` named it.
+        approved = tuple(opts.get("approve") or ())
+        return BatchContext(self.project.build(settings, approved), make_run, sharing)
 
     async def run_request(self, batch_id: str, request_id: str, text: str) -> int:
         """Run one request; its outcome, failure included, becomes its OUT.jsonl row."""

@@ -20,8 +20,9 @@ class Project:
     """The project folder (the default store lives in it)."""
     load_settings: Callable[[], Settings]
     """Reads settings.json."""
-    build: Callable[[Settings], Any]
-    """Builds the workflow from settings."""
+    build: Callable[[Settings, tuple[str, ...]], Any]
+    """Builds the workflow from settings and the tools `--approve` allowed (a batch has no
+    terminal, so every other tool under `approval` is refused)."""
     as_data: Callable[[Any], Any]
     """Turns a workflow output into JSON-ready data."""
     require_key: Callable[[list[str], str | None], None]
