@@ -65,8 +65,6 @@ CHAT_WORDS = frozenset(
         "tutoring",
         "coach",
         "companion",
-        "turns",
-        "multi",
     )
 )
 """Whole words of a task that say a person talks with it over several turns."""

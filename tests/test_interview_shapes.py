@@ -60,6 +60,7 @@ ANSWER_KEYS = {f.alias or name for name, f in Answers.model_fields.items()}
     [
         [],
         [("task", "Answer support emails"), ("steps", "diagnose, draft_reply")],
+        [("task", "Turns invoices into a multi-step summary for every manager")],
         [("flow", "unknown"), ("task", "Research a topic"), ("tools", "search, read_file")],
         [("flow", "depends-on-input"), ("dependencies", False)],
     ],
