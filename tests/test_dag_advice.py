@@ -15,8 +15,10 @@ from pydantic import BaseModel, Field
 
 from advisor.answers import parse_answers
 from advisor.calls import count_calls
+from advisor.commands.new import spec_from
 from advisor.diagnose import diagnose
 from runtime.dag import DagPlan, dag_problem, levels
+from runtime.estimate.project import estimate_project
 from runtime.estimate.waves import mean_waves, waves_in
 from runtime.model_calls.fake_values import fake_value
 from runtime.params import with_defaults
@@ -130,3 +132,19 @@ def test_traces_give_the_waves_each_request_waited_through() -> None:
     run2 = [{"step": "orchestrate>wave1>look#1>look"}]
     assert waves_in(run1) == {"orchestrate": 2}
     assert mean_waves([run1, run2, [{"step": "answer"}]]) == {"orchestrate": 1.5}
+
+
+def test_estimate_from_a_trace_learns_each_tiers_waves_by_its_orchestrator(tmp_path: Path) -> None:
+    # Two tiers, each an orchestrator with dependencies: workflow.py names each orchestrate()
+    # after its node, so the trace's `route>easy>easy>waveN` is the easy tier's wave.
+    tiered = {**PLANNED, "difficulty": {"easy": "openai/gpt-4o-mini", "hard": "openai/gpt-4o"}}
+    settings = spec_from(diagnose(parse_answers(tiered))).settings
+    before = estimate_project(settings, None).critical_path_calls
+    calls = [{"step": "route>classify", "cost_usd": 0.0}, {"step": "route>easy>easy>easy_plan"}]
+    calls += [{"step": f"route>easy>easy>wave{n}>easy_write#{n}>easy_write"} for n in (1, 2, 3, 4)]
+    calls += [{"step": "route>easy>easy>easy_synthesize"}, {"summary": True, "cost_usd": 0.0}]
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text("".join(json.dumps(c) + "\n" for c in calls))
+    learned = estimate_project(settings, None, traces=[trace])
+    assert learned.calibration is not None and learned.calibration.waves == {"easy": 4}
+    assert learned.critical_path_calls > before
