@@ -71,15 +71,16 @@ def _headline(rec: Recommendation) -> Panel:
 
 def _cost_line(rec: Recommendation, usd: float | None) -> str:
     calls = rec.calls_per_request
+    unit = "turn" if rec.answers.conversation else "request"  # a chat is priced per turn
     text = (
-        f"[bold]cost[/]: {_n_calls(calls.expected)} per request ({calls.worst} at most, "
+        f"[bold]cost[/]: {_n_calls(calls.expected)} per {unit} ({calls.worst} at most, "
         f"{calls.critical_path:g} one after another), "
     )
     if usd is None:
         return text + "no price known for a model (give one under `prices` in settings.json)"
     volume = rec.settings().volume_per_day
     return (
-        text + f"[bold]{dollars(usd)}[/] a request; about "
+        text + f"[bold]{dollars(usd)}[/] a {unit}; about "
         f"{money(usd * volume * DAYS_PER_MONTH)} a month at {volume:,} a day"
     )
 

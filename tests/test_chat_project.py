@@ -94,12 +94,24 @@ def test_the_session_budget_holds_across_processes(project: Project) -> None:
         assert one.returncode == 0, one.stderr
         two = _chat(project, ["Second."], "--mock", "--session", "capped")
         assert two.returncode == 3 and two.stdout.strip()  # the reply, then the cap
-        assert "stopped: max_calls" in two.stderr or "stopped: session" in two.stderr
+        assert "(what was left of the session's budget)" in two.stderr
         three = _chat(project, ["Third."], "--mock", "--session", "capped")
         assert three.returncode == 3 and three.stdout == ""
         assert "stopped: session max_calls=3 reached (3 calls so far)" in three.stderr
     finally:
         settings_file.write_text(original)
+
+
+def test_the_trace_has_every_call_and_a_summary_line_per_turn(
+    project: Project, tmp_path: Path
+) -> None:
+    trace = tmp_path / "chat.jsonl"
+    done = _chat(project, ["One.", "Two."], "--mock", "--trace", str(trace))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    steps = [line["step"].rsplit(">", 1)[-1] for line in lines if not line.get("summary")]
+    assert steps == ["tutor_reply", "update_state"] * 2
+    assert [line["calls"] for line in lines if line.get("summary")] == [2, 2]
 
 
 @pytest.mark.parametrize(

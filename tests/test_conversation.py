@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_cli
 from pg_server import LocalPostgres
 
 from advisor.answers import parse_answers
@@ -25,6 +26,7 @@ from runtime.settings import ConversationSettings, Settings
 from runtime.volume.store import sqlite_url
 
 MODEL = "openai/gpt-4o-mini"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "chat-tutor.yaml"
 TUTOR = {
     "schema": 2,
     "name": "tutor",
@@ -146,6 +148,16 @@ def test_the_store_keeps_turns_state_and_spending_and_reset_keeps_the_spending(d
     other = SessionStore(db_url, "other")
     assert other.load("s1") is None  # projects never mix
     other.close()
+    # another process that opened the session before this turn adds its own: both are kept
+    stale = again.load("s1")
+    assert stale is not None
+    for store_, text in ((again, "from here"), (SessionStore(db_url, "proj"), "from there")):
+        session = stale.model_copy(deep=True)
+        session.turns.append(Turn(user=text, reply="ok"))
+        store_.record_turn(session, session.turns[-1], 0.0, 0)
+    both = again.load("s1")
+    assert both is not None
+    assert [t.user for t in both.turns] == ["hi", "from here", "from there"]
     assert again.reset("s1") and not again.reset("nope")
     reset = again.load("s1")
     assert reset is not None and reset.turns == [] and reset.state == ConversationState()
@@ -172,11 +184,15 @@ def test_the_estimate_prices_a_turn_with_the_amortised_summary_and_the_context()
     assert reply > {s.step: s.tokens for s in est.steps}["reply"]
 
 
-def test_recommend_counts_the_turn_and_says_what_a_conversation_adds() -> None:
+def test_recommend_counts_the_turn_and_says_what_a_conversation_adds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     rec = diagnose(parse_answers(TUTOR))
     assert rec.calls_per_request.expected == pytest.approx(1 + 1 + 1 / 3)
     assert rec.calls_per_request.worst == 3
     assert not any("wired" in w for w in rec.warnings)
     assert any("conversation" in r and "every 3 turns" in r for r in rec.reasons)
+    shown = " ".join(run_cli(["recommend", "--answers", str(EXAMPLE)], capsys).out.split())
+    assert "calls per turn" in shown and "a turn;" in shown
     lone = diagnose(parse_answers({"name": "x", "steps": ["a"], "summarize_after": 5}))
     assert any("`summarize_after` acts only on a conversation" in w for w in lone.warnings)

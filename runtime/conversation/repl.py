@@ -1,5 +1,5 @@
 """The chat loop: one turn per line from a terminal or a pipe, replies on stdout, everything
-else (the session id, notes, stops) on stderr so a script reads replies alone.
+else (the session id, stops) on stderr so a script reads replies alone.
 
 Commands: /quit (or end of input) ends, /reset forgets the session, /state shows what the
 session remembers, /help lists them. Exit 0 at the end of input, 3 when a budget stopped a
@@ -104,6 +104,7 @@ class _Loop:
         sid = opts.session or f"s-{secrets.token_hex(4)}"
         self.session = store.open(sid)
         self.tty = sys.stdin.isatty()
+        self.session_bound = False
 
     def run(self, stdin: TextIO) -> int:
         """Read lines until the end of input or /quit."""
@@ -127,10 +128,11 @@ class _Loop:
             result = self._turn(text)
             if result.reply is not None:
                 print(result.reply, flush=True)
-            for note in result.notes:
-                print(f"note: {note}", file=sys.stderr)
+            # (notes are not repeated here: what needs a person's eye, e.g. a refused tool, was
+            # said on stderr as it happened, as in `run`; the trace keeps them all)
             if result.stopped_by:
-                print(f"stopped: {result.stopped_by}", file=sys.stderr)
+                why = " (what was left of the session's budget)" if self.session_bound else ""
+                print(f"stopped: {result.stopped_by}{why}", file=sys.stderr)
                 return EXIT_STOPPED
         self._bye()
         return EXIT_OK
@@ -201,15 +203,20 @@ class _Loop:
         mock = SimulatedModel(
             latency_s=opts.mock_latency, script=self.project.mock_script(self.settings)
         )
+        usd_left = None if cap.max_usd is None else cap.max_usd - s.spent_usd
+        calls_left = None if cap.max_calls is None else cap.max_calls - s.calls
+        max_usd, max_calls = _least(lim.max_usd, usd_left), _least(lim.max_calls, calls_left)
+        # Whether the session's rest, not the per-turn limit, is what caps this turn.
+        self.session_bound = (usd_left is not None and max_usd == usd_left) or (
+            calls_left is not None and max_calls == calls_left
+        )
         return Run.from_settings(
             self.settings,
             simulated=mock if opts.mock else None,
             trace=opts.trace,
             model=opts.model,
-            max_usd=_least(lim.max_usd, None if cap.max_usd is None else cap.max_usd - s.spent_usd),
-            max_calls=_least(
-                lim.max_calls, None if cap.max_calls is None else cap.max_calls - s.calls
-            ),
+            max_usd=max_usd,
+            max_calls=max_calls,
         )
 
     def _turn(self, text: str) -> TurnResult:

@@ -117,11 +117,16 @@ class SessionStore:
         new memory, and add what it spent to the session's totals."""
         with self.db.begin() as conn:
             if turn is not None:
+                # The next number in the store, not this process's count: another process may
+                # have added a turn to the same session meanwhile (both are kept).
+                last = conn.execute(
+                    sa.select(sa.func.max(TURNS.c.n)).where(self._key(TURNS, session.session_id))
+                ).scalar()
                 conn.execute(
                     TURNS.insert().values(
                         project=self.project,
                         session_id=session.session_id,
-                        n=len(session.turns),
+                        n=int(last or 0) + 1,
                         user_text=turn.user,
                         reply_text=turn.reply,
                     )
