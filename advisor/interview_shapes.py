@@ -18,7 +18,7 @@ from runtime.catalog import DEFAULTS
 
 from .diagnosis.advice import SIDE_EFFECT_WORDS
 from .question import Choice, Collected, Question
-from .task_model import name_words
+from .task_model import infer_role, name_words
 
 ITEM_WORDS: dict[str, str] = {
     **{w: w for w in ("chunk", "document", "doc", "section", "item", "page", "paragraph")},
@@ -101,6 +101,10 @@ def _known_steps(a: Collected) -> bool:
     return a.get("flow") == "known" and bool(_steps(a))
 
 
+def _is_check(a: Collected, step: str) -> bool:
+    return str(a.get(f"_role:{step}") or infer_role(step)) == "check"
+
+
 def _tailor_each(q: Question, a: Collected) -> Question:
     item = step_item(q.item) or "item"
     return replace(
@@ -159,10 +163,11 @@ EACH_STEP_QUESTION = Question(
     each="steps",
     fills="steps",
     when=_known_steps,
-    when_item=lambda a, step: step_item(step) is not None,
+    when_item=lambda a, step: step_item(step) is not None and not _is_check(a, step),
     tailor=_tailor_each,
 )
-"""Asked with the other step questions, about a step whose name says it works per item."""
+"""Asked with the other step questions, about a step whose name says it works per item (a
+check judges what the step before it made, so it is not asked)."""
 
 SHAPE_QUESTIONS: dict[str, tuple[Question, ...]] = {
     "after_steps": (

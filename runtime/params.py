@@ -39,7 +39,7 @@ class EachParams(SectionParams):
     expected_items: float = Field(default=DEFAULTS.expected_items, gt=0)
 
 
-class CascadeParams(RouteParams):
+class CascadeParams(_Params):
     """routing as a cascade (`by: cascade`): the confidence threshold, how it is checked, and
     the share of answers expected to go on to the strong model."""
 
@@ -120,6 +120,7 @@ def with_defaults(node: Node) -> Node:
                 f"{node.pattern} {node.name!r}: {key} {first['msg'].lower()} "
                 f"(got {first.get('input')!r})"
             ) from None
-    if node.pattern == "routing" and params.get("fallback") is None and children:
+    is_router = node.pattern == "routing" and params.get("by") != "cascade"
+    if is_router and params.get("fallback") is None and children:
         params["fallback"] = children[-1].name
     return node.model_copy(update={"children": children, "params": params})

@@ -237,7 +237,6 @@ def _cascade_node(tree: Node, tiers: Difficulty, *, name: str) -> Node:
             "check": tiers.check,
             "threshold": DEFAULTS.cascade_threshold,
             "expected_escalation": DEFAULTS.expected_escalation,
-            "fallback": hard.name,
         },
     )
 
