@@ -56,7 +56,8 @@ def test_calls_are_the_same_and_the_wait_is_one_worker_per_wave() -> None:
 
 def test_a_slow_plan_is_felt_by_a_waiting_person_through_its_waves() -> None:
     rec = diagnose(parse_answers({**PLANNED, "latency_sensitive": True}))
-    assert any("waits for 4 calls one after another" in w for w in rec.warnings)
+    (slow,) = [w for w in rec.warnings if "waits for 4 calls one after another" in w]
+    assert "one call per wave, not per subtask" in slow
 
 
 def test_dependencies_without_a_planner_are_ignored_with_a_warning() -> None:

@@ -45,6 +45,7 @@ def structural(answers: Answers, tree: Node, calls: CallCount) -> list[str]:
             f"A person waits for each answer, and a typical request waits for "
             f"{calls.critical_path:g} calls one after another (up to {calls.worst} when every "
             "cap is reached); run independent steps at once, or use a faster model."
+            + _fewer_waves(tree)
         )
     return out
 
@@ -141,6 +142,16 @@ def _tools(answers: Answers) -> list[str]:
         "and run without a person's yes; list "
         f"{'it' if len(risky) == 1 else 'them'} under `approval` unless a wrong call is harmless."
     ]
+
+
+def _fewer_waves(tree: Node) -> str:
+    """For a plan with dependencies: what shortens its wait (waves, not workers)."""
+    if not any(n.params.get("dependencies") for n in tree.walk()):
+        return ""
+    return (
+        " The planned subtasks wait one call per wave, not per subtask: a plan whose subtasks "
+        "need less of each other has fewer waves."
+    )
 
 
 def _dependencies(answers: Answers) -> list[str]:
