@@ -166,11 +166,14 @@ _PROSE: tuple[_Prose, ...] = (
             "the subtasks are the same for every input (parallel-sectioning)",
             "not even the kinds of step are known before the run (agent-loop)",
         ),
-        critical_path="plan + the slowest worker + synthesize",
+        critical_path="plan + the slowest worker + synthesize (with `dependencies`: the slowest "
+        "worker of each wave, one wave after another)",
         failure_modes=(
             "plan omissions: the planner forgets a subtask and nothing notices",
             "subtask types outside the known workers (handled by a declared policy)",
             "plans that explode in size (capped by max_workers)",
+            "with dependencies, a plan that is not a DAG (an unknown id, a cycle): sent back to "
+            "the planner with the problem named",
         ),
         diagram="input ─▶ [plan] ─┬─▶ [worker: type A] ─┐\n"
         "                 ├─▶ [worker: type B] ─┼─▶ [synthesize] ─▶ output\n"
