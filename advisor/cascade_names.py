@@ -40,6 +40,7 @@ def cascades(plan: Node) -> dict[str, dict[str, Any]]:
             "fn": confidence_fn(n.name),
             "threshold": n.params.get("threshold"),
             "hard": n.children[1].all_steps(),
+            "easy_call": n.children[0].steps[0] if n.children[0].pattern == "single-call" else "",
         }
         for n in plan.walk()
         if is_cascade(n)
