@@ -122,6 +122,7 @@ def test_the_trace_has_every_call_and_a_summary_line_per_turn(
         (["--session", "../etc"], ["hi"], "is not a session id"),
         (["--reset"], [], "--reset needs --session ID"),
         ([], ["/frobnicate"], "unknown command '/frobnicate'"),
+        (["--approve", "send"], ["hi"], "--approve send: no such tool needs approval"),
     ],
 )
 def test_usage_mistakes_are_one_line_and_exit_2(

@@ -31,6 +31,13 @@ def add_chat_command(commands: Any, project: ChatProject) -> None:
     )
     chat.add_argument("--model", help="Use this litellm model string for every step.")
     chat.add_argument("--trace", type=Path, metavar="FILE", help="Append a JSONL line per call.")
+    chat.add_argument(
+        "--approve",
+        action="append",
+        default=[],
+        metavar="TOOL",
+        help="Let TOOL run without asking (it needs a person's yes otherwise; repeatable).",
+    )
     chat.set_defaults(command=lambda args: _guard(project, args))
 
 
@@ -48,6 +55,7 @@ def _guard(project: ChatProject, args: argparse.Namespace) -> int:
         mock_latency=args.mock_latency,
         model=args.model,
         trace=args.trace,
+        approve=tuple(args.approve),
     )
     try:
         return chat(project, opts)

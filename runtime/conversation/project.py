@@ -22,8 +22,9 @@ class ChatProject:
     """The prompts folder (update_state.md and summarize_turns.md override the defaults)."""
     load_settings: Callable[[], Settings]
     """Reads settings.json."""
-    build: Callable[[Settings], Any]
-    """Builds the turn's workflow from settings."""
+    build: Callable[[Settings, tuple[str, ...]], Any]
+    """Builds the turn's workflow from settings and the tools `--approve` allowed (any other
+    tool under `approval` asks the person at the terminal, and is refused when piped)."""
     show: Callable[[Any], str]
     """Turns a workflow output into the reply text."""
     require_key: Callable[[list[str], str | None], None]

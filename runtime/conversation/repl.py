@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from ..combinators.approval_names import unknown_approvals
 from ..model_calls.models import Run
 from ..model_calls.simulated import SimulatedModel
 from ..settings import ConversationSettings, Settings
@@ -49,6 +50,8 @@ class ChatOptions:
     """One litellm model string for every step."""
     trace: Path | None = None
     """Append a JSONL line per call (and a summary line per turn)."""
+    approve: tuple[str, ...] = ()
+    """Tools under `approval` let run without asking."""
 
 
 def chat(project: ChatProject, opts: ChatOptions) -> int:
@@ -62,6 +65,9 @@ def chat(project: ChatProject, opts: ChatOptions) -> int:
         )
     if opts.session is not None:
         check_session_id(opts.session)
+    unknown = unknown_approvals(settings.plan, opts.approve)
+    if unknown:
+        raise ChatUsageError(unknown)
     if opts.reset and opts.session is None:
         raise ChatUsageError("--reset needs --session ID (the session to forget)")
     store = SessionStore(opts.db or sqlite_url(project.default_store), project.name)
@@ -99,7 +105,7 @@ class _Loop:
             store,
             opts,
         )
-        self.flow = project.build(settings)
+        self.flow = project.build(settings, opts.approve)
         self.prompts = Prompts.from_folder(project.prompts)
         sid = opts.session or f"s-{secrets.token_hex(4)}"
         self.session = store.open(sid)
