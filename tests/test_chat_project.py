@@ -150,6 +150,16 @@ def test_estimate_prices_a_turn(project: Project) -> None:
     assert "summarize_turns" in done.stdout and "update_state" in done.stdout
 
 
+def test_a_chat_project_without_batch_installs_what_its_store_needs(project: Project) -> None:
+    path, package = project
+    assert not (path / package / "batch.py").exists()  # 500 turns a day: no batch, no dbos
+    pyproject = (path / "pyproject.toml").read_text()
+    assert '"sqlalchemy>=' in pyproject and '"psycopg[binary]>=' in pyproject
+    assert "dbos" not in pyproject
+    vendored = {p.name for p in (path / package / "_runtime" / "volume").glob("*.py")}
+    assert vendored == {"__init__.py", "errors.py", "store.py"}  # the connection, no engine
+
+
 def test_a_project_without_conversation_has_no_chat() -> None:
     data = copier_data(spec_for({"name": "one shot", "steps": ["answer"]}))
     assert "conversation" not in data["settings"] and data["names"]["chat"] is False
