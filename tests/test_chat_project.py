@@ -5,9 +5,12 @@ first stored), reset, the session budget held across processes (exit 3), one-lin
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,8 @@ from advisor.commands.new import spec_from, write_project
 from advisor.diagnose import diagnose
 from advisor.render import copier_data
 from advisor.template_store import publish
+from runtime.conversation.store import SessionStore
+from runtime.volume.store import sqlite_url
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "chat-tutor.yaml"
 Project = tuple[Path, str]
@@ -75,10 +80,11 @@ def test_reset_forgets_a_session(project: Project) -> None:
     assert _chat(project, ["Remember this."], "--mock", "--session", "gone").returncode == 0
     reset = _chat(project, [], "--reset", "--session", "gone")
     assert reset.returncode == 0 and "session gone reset" in reset.stderr
-    after = _chat(project, ["/state"], "--mock", "--session", "gone")
-    assert "session gone: 0 turn(s)" in after.stdout
-    missing = _chat(project, [], "--reset", "--session", "never-was")
-    assert missing.returncode == 2 and "no session 'never-was'" in missing.stderr
+    path, package = project
+    store = SessionStore(sqlite_url(path / ".wfadvise" / "chat.sqlite"), package)
+    gone = store.load("gone")
+    store.close()
+    assert gone is not None and gone.turns == [] and gone.calls == 2  # spending still counts
 
 
 def test_the_session_budget_holds_across_processes(project: Project) -> None:
@@ -114,6 +120,19 @@ def test_the_trace_has_every_call_and_a_summary_line_per_turn(
     assert [line["calls"] for line in lines if line.get("summary")] == [2, 2]
 
 
+@pytest.fixture(scope="module")
+def main_of(project: Project) -> Callable[[list[str]], int]:
+    """The project's own `main`, imported into this process (usage errors need no model)."""
+    path, package = project
+    sys.path.insert(0, str(path))
+    try:
+        module = importlib.import_module(f"{package}.__main__")
+    finally:
+        sys.path.remove(str(path))
+    run: Callable[[list[str]], int] = module.main
+    return run
+
+
 @pytest.mark.parametrize(
     ("args", "lines", "says"),
     [
@@ -121,18 +140,27 @@ def test_the_trace_has_every_call_and_a_summary_line_per_turn(
         (["--db", "nonsense://"], ["hi"], "--db"),
         (["--session", "../etc"], ["hi"], "is not a session id"),
         (["--reset"], [], "--reset needs --session ID"),
+        (["--reset", "--session", "never-was"], [], "no session 'never-was'"),
         ([], ["/frobnicate"], "unknown command '/frobnicate'"),
         (["--approve", "send"], ["hi"], "--approve send: no such tool needs approval"),
     ],
 )
 def test_usage_mistakes_are_one_line_and_exit_2(
-    project: Project, args: list[str], lines: list[str], says: str
+    main_of: Callable[[list[str]], int],
+    project: Project,
+    args: list[str],
+    lines: list[str],
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    done = _chat(project, lines, "--mock", *args)
-    assert done.returncode == 2, done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and says in errors[0], done.stderr
-    assert "Traceback" not in done.stderr
+    monkeypatch.chdir(project[0])
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    assert main_of(["chat", "--mock", *args]) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and says in errors[0], err
+    assert "Traceback" not in err
 
 
 def test_estimate_prices_a_turn(project: Project) -> None:
