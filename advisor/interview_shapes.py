@@ -48,9 +48,10 @@ ITEM_WORDS: dict[str, str] = {
 }
 """Whole words naming the items an input splits into, each with its singular."""
 
-_STEP_ITEM_WORDS = frozenset(ITEM_WORDS) - {"review", "reviews", "message", "email", "article"}
-"""Item words that mark a step as per-item in its name (`review` there is a check's verb,
-`draft_email` writes one email)."""
+_STEP_ITEM_WORDS = frozenset(ITEM_WORDS) - {"review", "message", "email", "article"}
+"""Item words that mark a step as per-item in its name: a plural always (`summarize_reviews`),
+a singular unless it is usually the one thing a step writes or does (`draft_email`,
+`review_draft`)."""
 
 CHAT_WORDS = frozenset(
     (
