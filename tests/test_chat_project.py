@@ -163,6 +163,34 @@ def test_usage_mistakes_are_one_line_and_exit_2(
     assert "Traceback" not in err
 
 
+class Terminal(io.StringIO):
+    """Lines typed at a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_a_failed_turn_is_said_and_the_chat_goes_on(
+    main_of: Callable[[list[str]], int],
+    project: Project,
+    stub: StubServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(project[0])
+    monkeypatch.setenv("OPENAI_API_BASE", stub.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    stub.error(400)  # the first turn's reply fails (a 400 is not retried)
+    stub.reply("Second try works.")
+    stub.reply(json.dumps({"goal": "fractions", "facts": [], "phase": "discovery"}))
+    monkeypatch.setattr("sys.stdin", Terminal("First.\nSecond.\n"))
+    assert main_of(["chat", "--session", "tty"]) == 0
+    out = capsys.readouterr()
+    assert "(the turn was not kept; try again)" in out.err
+    assert "Second try works." in out.out
+    assert "First." not in stub.requests[-2].seen()  # the failed turn is not in the context
+
+
 def test_estimate_prices_a_turn(project: Project) -> None:
     path, package = project
     done = subprocess.run(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from ..combinators.approval_names import unknown_approvals
+from ..errors import InputError, ModelRequestsDisabled, UnknownPriceError, WorkflowError
 from ..model_calls.models import Run
 from ..model_calls.simulated import SimulatedModel
 from ..settings import ConversationSettings, Settings
@@ -29,6 +30,8 @@ from .turns import Prompts, TurnResult, take_turn
 
 EXIT_OK, EXIT_USAGE, EXIT_STOPPED = 0, 2, 3
 N = TypeVar("N", int, float)
+FATAL = (InputError, ModelRequestsDisabled, UnknownPriceError)
+"""Errors that end a chat on a terminal too (every turn would meet them again)."""
 HELP = "/quit ends (so does Ctrl-D), /reset forgets this session, /state shows what it remembers"
 
 
@@ -131,7 +134,16 @@ class _Loop:
             if stopped:
                 print(f"stopped: {stopped}", file=sys.stderr)
                 return EXIT_STOPPED
-            result = self._turn(text)
+            try:
+                result = self._turn(text)
+            except WorkflowError as err:
+                # A script's turn failed: stop it (exit 1, as `run`); so does a mistake that
+                # the next turn would repeat (a missing price, a bad trace file, no requests).
+                if not self.tty or isinstance(err, FATAL):
+                    raise
+                # A person can try again: the failed turn's spending is stored, no turn is.
+                print(f"error: {err} (the turn was not kept; try again)", file=sys.stderr)
+                continue
             if result.reply is not None:
                 print(result.reply, flush=True)
             # (notes are not repeated here: what needs a person's eye, e.g. a refused tool, was
