@@ -184,7 +184,7 @@ def test_code_workers_get_a_briefing_and_max_workers_keeps_dependencies_first() 
 
 
 def test_a_failed_dependency_leaves_its_dependents_unrun_under_partial() -> None:
-    plan = [sub("s1"), sub("s2"), sub("s3", "s1"), sub("s4", "s2")]
+    plan = [sub("s1"), sub("s2"), sub("s3", "s1"), sub("s4", "s2"), sub("s5", "s3")]
 
     def worker(brief: Briefing) -> str:
         if brief.subtask["id"] == "s1":
@@ -198,6 +198,10 @@ def test_a_failed_dependency_leaves_its_dependents_unrun_under_partial() -> None
     assert [d.subtask["id"] for d in work.done] == ["s2", "s4"]
     assert "source offline" in work.missing["research#1"]
     assert work.missing["research#3"].startswith("not run: needs 's1', which has no result")
+    assert work.missing["research#5"].endswith(
+        "needs 's3', which has no result (it was not run either)"
+    )
+    assert work.waves == [["research#1", "research#2"], ["research#4"]]  # nothing left for wave 3
 
 
 def test_a_budget_stop_mid_plan_keeps_the_finished_waves() -> None:

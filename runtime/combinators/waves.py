@@ -94,8 +94,7 @@ async def run_waves(
             label, worker, sub = jobs[i]
             lacking = [d for d in needs(sub) if d not in results]
             if lacking:
-                why = got.missing.get(_label_of(jobs, ids, lacking[0]), "it was not run")
-                got.missing[label] = f"not run: needs {lacking[0]!r}, which has no result ({why})"
+                got.missing[label] = _lacking(got, jobs, ids, lacking[0])
                 continue
             brief = Briefing(
                 sub,
@@ -103,6 +102,8 @@ async def run_waves(
                 {d: tasks[d] for d in needs(sub) if d in tasks},
             )
             ready.append((label, scoped_job(run, label, worker, brief)))
+        if not ready:  # every subtask of this wave lacks a dependency's result
+            continue
         out.labels.append([label for label, _ in ready])
         with scope(WAVE_SCOPE.format(n=n)):
             part = await fan_out(
@@ -118,9 +119,20 @@ async def run_waves(
     return out
 
 
+_NOT_RUN = "not run:"
+"""How a missing subtask's reason starts when a dependency's result was lacking."""
+
+
 def _id(subtask: Any, label: str) -> str:
     value = field_of(subtask, ID_FIELD)
     return str(value) if value not in (None, "") else label
+
+
+def _lacking(got: Gathered, jobs: Sequence[tuple[str, Step, Any]], ids: list[str], dep: str) -> str:
+    """Why a subtask was not run: the dependency it lacks, and that one's own reason (once)."""
+    why = got.missing.get(_label_of(jobs, ids, dep), "it was dropped from the plan")
+    cause = "it was not run either" if why.startswith(_NOT_RUN) else why
+    return f"{_NOT_RUN} needs {dep!r}, which has no result ({cause})"
 
 
 def _label_of(jobs: Sequence[tuple[str, Step, Any]], ids: list[str], sid: str) -> str:
