@@ -20,7 +20,7 @@ from runtime.conversation.memory import STATE_STEP, SUMMARY_STEP, recent_turns, 
 from runtime.conversation.state import ConversationState, Session, Turn
 from runtime.conversation.store import SessionStore
 from runtime.conversation.turns import Prompts, take_turn
-from runtime.estimate import estimate_settings
+from runtime.estimate import contract_dict, estimate_settings
 from runtime.model_calls.completion import CallRequest, RawCompletion
 from runtime.settings import ConversationSettings, Settings
 from runtime.volume.store import sqlite_url
@@ -177,7 +177,7 @@ def test_the_estimate_prices_a_turn_with_the_amortised_summary_and_the_context()
     calls = {s.step: s.calls for s in est.steps}
     assert calls == {"reply": 1, STATE_STEP: 1, SUMMARY_STEP: 0.25}
     assert est.logical_calls == pytest.approx(2.25) and est.logical_worst == 3
-    assert est.unit == "turn"
+    assert est.unit == "turn" and contract_dict(est)["unit"] == "turn"
     assert any("summary call (1/4 of it per turn" in a for a in est.assumptions)
     # folding less often lets the verbatim context grow longer: each reply costs more
     reply = {s.step: s.tokens for s in _estimate(12).steps}["reply"]

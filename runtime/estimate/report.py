@@ -26,6 +26,7 @@ def contract_dict(est: Estimate) -> dict[str, Any]:
     worst_usd = est.worst("usd")
     return {
         "pattern": est.pattern,
+        "unit": est.unit,  # what per_request is per: a `request`, or a chat project's `turn`
         "model_prices": {
             m: {"input_per_mtok": p.input_per_mtok, "output_per_mtok": p.output_per_mtok}
             for m, p in sorted(est.prices.items())
