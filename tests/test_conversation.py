@@ -196,3 +196,17 @@ def test_recommend_counts_the_turn_and_says_what_a_conversation_adds(
     assert "calls per turn" in shown and "a turn;" in shown
     lone = diagnose(parse_answers({"name": "x", "steps": ["a"], "summarize_after": 5}))
     assert any("`summarize_after` acts only on a conversation" in w for w in lone.warnings)
+
+
+def test_the_estimate_reads_the_projects_own_state_prompt(tmp_path: Path) -> None:
+    from runtime.estimate import estimate_project
+
+    settings = diagnose(parse_answers(TUTOR)).settings()
+
+    def state_tokens() -> float:
+        est = estimate_project(settings, tmp_path)
+        return next(s.tokens for s in est.steps if s.step == STATE_STEP)
+
+    default = state_tokens()
+    (tmp_path / f"{STATE_STEP}.md").write_text("Keep the state. " * 400 + "{state} {exchange}")
+    assert state_tokens() > default + 1000  # the longer prompt the chat will send is priced

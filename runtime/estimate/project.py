@@ -16,6 +16,7 @@ from .alternatives import alternatives
 from .calibrate import Calibration, calibrate
 from .engine import plan_figures
 from .figures import Estimate
+from .turns import prompt_files as chat_prompt_files
 
 
 def estimate_project(
@@ -26,9 +27,12 @@ def estimate_project(
     traces: Sequence[Path] = (),
 ) -> Estimate:
     """The estimate of a generated project from its settings, prompt files and traces."""
+    prompts = read_prompts(prompts_dir, settings.plan)
+    if settings.conversation is not None:  # a chat's own state and summary prompts, if written
+        prompts |= chat_prompt_files(prompts_dir)
     return estimate_settings(
         settings,
-        read_prompts(prompts_dir, settings.plan),
+        prompts,
         volume=volume,
         input_tokens=input_tokens,
         calibration=calibrate(traces) if traces else None,

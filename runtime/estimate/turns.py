@@ -12,6 +12,7 @@ state at their caps, and both extra calls in the same turn. Counts match `adviso
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from ..conversation.prompts import (
     CONVERSATION_KINDS,
@@ -25,7 +26,13 @@ from ..settings import ConversationSettings
 from .costmodel import MESSAGE_TOKENS, Context, Cost, Size, call, scale, then
 from .costwalk import walk
 
-__all__ = ["CONVERSATION_KINDS", "assumption", "conversation_prompts", "walk_turn"]
+__all__ = [
+    "CONVERSATION_KINDS",
+    "assumption",
+    "conversation_prompts",
+    "prompt_files",
+    "walk_turn",
+]
 
 DEFAULT_PROMPTS = {STATE_STEP: STATE_PROMPT, SUMMARY_STEP: SUMMARY_PROMPT}
 """Their prompt texts when the project has no prompts/STEP.md of its own."""
@@ -38,6 +45,17 @@ TURN_LABELS = 2 * MESSAGE_TOKENS
 def conversation_prompts(prompts: Mapping[str, str]) -> dict[str, str]:
     """The given prompt texts, with the conversation steps' defaults where none is given."""
     return {**DEFAULT_PROMPTS, **prompts}
+
+
+def prompt_files(prompts_dir: Path | None) -> dict[str, str]:
+    """The project's own prompts/update_state.md and summarize_turns.md, where written (chat
+    reads the same files, else the defaults above)."""
+    if prompts_dir is None:
+        return {}
+    found = {step: prompts_dir / f"{step}.md" for step in DEFAULT_PROMPTS}
+    return {
+        step: path.read_text(encoding="utf-8") for step, path in found.items() if path.is_file()
+    }
 
 
 def verbatim_turns(conv: ConversationSettings) -> tuple[float, int]:
