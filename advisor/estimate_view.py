@@ -106,7 +106,7 @@ def _alternatives(est: Estimate) -> Group:
     table = Table(title="the same task on other rungs (expected)", title_justify="left")
     for name in ("pattern", "rung"):
         table.add_column(name)
-    for name in ("$/request", "per month", "vs this"):
+    for name in (f"$/{est.unit}", "per month", "vs this"):
         table.add_column(name, justify="right")
     base = est.total.usd_exp or 1.0
     for a in est.alternatives:

@@ -130,7 +130,7 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
     sw = max([len("step"), *map(len, names)]) + 2
     mw = max([len("model"), *(len(s.model) for s in est.steps)]) + 2
     out.append(
-        f"{'step':<{sw}}{'model':<{mw}}{'calls':>7}{'tokens':>9}{'$/request':>12}{'share':>7}"
+        f"{'step':<{sw}}{'model':<{mw}}{'calls':>7}{'tokens':>9}{'$/' + est.unit:>12}{'share':>7}"
     )
     for name, s in zip(names, est.steps, strict=True):
         share = s.usd / t.usd_exp if t.usd_exp else 0.0

@@ -93,7 +93,7 @@ def assumption(conv: ConversationSettings) -> str:
     mean, most = verbatim_turns(conv)
     return (
         f"per turn of a long conversation: the reply sees the summary, the state and "
-        f"~{mean:g} earlier turns verbatim (at worst {most}), each an input of the assumed size "
+        f"~{mean:.2g} earlier turns verbatim (at worst {most}), each an input of the assumed size "
         f"plus a reply; then one state update, and every {conv.summarize_after} turns one "
         f"summary call (1/{conv.summarize_after} of it per turn; at worst both in one turn)"
     )
