@@ -8,6 +8,10 @@ from contextvars import ContextVar
 
 _PATH: ContextVar[tuple[str, ...]] = ContextVar("wfadvise_step_path", default=())
 
+EVAL_SCOPE = "eval"
+"""The first step-path segment of every call `eval` makes for a comparison (other variants,
+the judge, the optimizer), not the project's own: `estimate --from-trace` skips them."""
+
 
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[tuple[str, ...]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
 from ..combinators.cascade_trace import Escalations, escalations
-from ..evaluation import EVAL_SCOPE
+from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
 from .maps import mean_items

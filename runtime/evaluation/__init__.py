@@ -7,8 +7,8 @@ trace lines read `eval>...` and `estimate --from-trace` can tell them from the p
 
 from __future__ import annotations
 
-EVAL_SCOPE = "eval"
-"""The first step-path segment of every call made for the comparison, not by the project."""
+from ..scope import EVAL_SCOPE as EVAL_SCOPE  # defined beside the step paths it begins
+
 JUDGE_STEP = "judge"
 """The judge's step name: its trace lines read `eval>judge`."""
 OPTIMIZE_STEP = "optimize"
