@@ -28,7 +28,7 @@ NOT_IN_A_SINGLE_CALL = (
     "dag.py",
     "conversation/state.py",
     "volume",
-    "evaluation/engine.py",
+    "evaluation",
 )
 """Runtime modules (or folders) a plain single-call project has no use for."""
 
