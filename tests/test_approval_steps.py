@@ -167,3 +167,10 @@ def test_a_batch_refuses_unless_approve_names_the_step(
     assert all(o.startswith("[send_reply]") for o in outputs["approved"])
     wrong = _cli(project, "batch", str(requests), "--out", str(tmp_path / "x"), "--approve", "x")
     assert wrong.returncode == 2 and "--approve x: no such tool needs approval" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_the_readme_says_which_steps_ask_first(project: tuple[Path, str]) -> None:
+    readme = " ".join((project[0] / "README.md").read_text().split())
+    assert "Steps under `approval` (send_reply) ask on the terminal" in readme
+    assert "`batch --approve NAME` too" in readme
