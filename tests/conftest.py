@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 # `batch`/`worker`: generated projects and a loopback PostgreSQL; see tests/batch_fixtures.py.
 from batch_fixtures import batch_store, chain, postgres, single  # noqa: F401
 from hypothesis import settings
+
+# Renders copied from an earlier identical render; see tests/render_cache.py.
+from render_cache import RenderCache, shared_root
 
 # `rendered`: each example rendered and imported once per session; see tests/rendered.py.
 from rendered import rendered  # noqa: F401
@@ -47,3 +51,21 @@ def _no_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.endswith("_API_KEY") or key in {"OPENAI_API_BASE", "OPENAI_BASE_URL"}:
             monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCache]:
+    """`render_data` (so `write_project` and `new`) copies a project it already rendered for
+    the same answers and template version, in any xdist worker of this run."""
+    import advisor.commands.new as new_module
+    import advisor.render as render_module
+
+    root = shared_root(tmp_path_factory.getbasetemp()) / "render-cache"
+    root.mkdir(exist_ok=True)
+    cache = RenderCache(root, render_module.render_data)
+    patched = [render_module, new_module]
+    for module in patched:
+        module.render_data = cache  # type: ignore[assignment]
+    yield cache
+    for module in patched:
+        module.render_data = cache.render  # type: ignore[assignment]
