@@ -156,6 +156,37 @@ def _is_chat(a: Collected) -> bool:
     return bool(CHAT_WORDS & set(name_words(str(a.get("task", "")))))
 
 
+ACTION_WORDS = SIDE_EFFECT_WORDS - {"write", "create", "update", "post", "email"}
+"""Whole words of a step name that say the step acts outside the system (`send_reply`); the
+others of SIDE_EFFECT_WORDS name a step that writes text (`write_summary`, `draft_email`)."""
+
+
+def acting_step(a: Collected, step: str) -> bool:
+    """Whether a step's name says it acts outside the system (and it is not a check)."""
+    return bool(ACTION_WORDS & set(name_words(step))) and not _is_check(a, step)
+
+
+def _tailor_acts(q: Question, a: Collected) -> Question:
+    return replace(
+        q,
+        message=f"{q.item} acts outside the system: should it wait for a person's yes first?",
+    )
+
+
+ACTS_STEP_QUESTION = Question(
+    key="_asks",
+    kind="confirm",
+    message="Should this step wait for a person's yes before it runs?",
+    hint="it asks on the terminal; without one it does not run unless run --approve STEP",
+    default=True,
+    each="steps",
+    fills="approval",
+    when=_known_steps,
+    when_item=acting_step,
+    tailor=_tailor_acts,
+)
+"""Asked with the other step questions, about a step whose name says it sends, pays, books..."""
+
 EACH_STEP_QUESTION = Question(
     key="_each",
     kind="confirm",
@@ -291,10 +322,15 @@ def each_of(collected: Collected, step: str) -> str | None:
 
 
 def shape_fields(collected: Collected, out: Collected, provider: Any) -> None:
-    """The cascade's tiers in answers form: the cheap model first, the strong one after.
-
-    `provider` is the one chosen in the interview (None when the models came with `--data`).
-    """
+    """Approval for the acting steps, and the cascade's tiers: the cheap model first, the strong
+    one after. `provider` is the one chosen (None when the models came with `--data`)."""
+    steps = [s for s in collected.get("steps") or [] if isinstance(s, str)]
+    asking = [s for s in steps if collected.get(f"_asks:{s}") is True]
+    if asking:  # a known flow's step under approval is named like the action (the tool) it does
+        tools = list(out.get("tools", []))
+        out["tools"] = tools + [s for s in asking if s not in tools]
+        out["approval"] = [*out.get("approval", []), *asking]
+        out["schema"] = 2
     if collected.get("_tier_by") != "cascade":
         return
     strong = str(collected.get("_strong_model") or "").strip()

@@ -15,7 +15,7 @@ from typing import Any
 
 from runtime.catalog import DEFAULTS
 
-from .interview_shapes import EACH_STEP_QUESTION, each_of
+from .interview_shapes import ACTS_STEP_QUESTION, EACH_STEP_QUESTION, each_of
 from .question import Choice, Collected, Question
 from .task_model import StepSpec, checked_step, infer_role, roles_named
 
@@ -161,6 +161,7 @@ STEP_QUESTIONS: tuple[Question, ...] = (
         tailor=_tailor_on_fail,
     ),
     EACH_STEP_QUESTION,
+    ACTS_STEP_QUESTION,
 )
 """Asked right after the steps, step by step."""
 

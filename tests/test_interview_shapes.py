@@ -265,3 +265,24 @@ def test_a_generate_word_beside_another_roles_word_takes_that_role() -> None:
     run_questions(ask)
     assert "_role:review_draft" not in keys(seen)  # review: a check, unasked
     assert "_by:review_draft" in keys(seen)
+
+
+def test_a_step_that_acts_is_asked_whether_it_waits_for_a_yes() -> None:
+    ask, seen = replay([("steps", "draft_reply, send_reply")])
+    answers = run_questions(ask)
+    question = asked(seen, "_asks:send_reply")
+    assert question.message.startswith("send_reply acts outside the system")
+    assert "_asks:draft_reply" not in keys(seen)
+    doc = saved(answers)
+    assert doc["tools"] == ["send_reply"] and doc["approval"] == ["send_reply"]
+    rec = diagnose(answers)
+    gated = [n for n in rec.composition.walk() if n.params.get("approval")]
+    assert [n.steps for n in gated] == [["send_reply"]]
+    assert not any("nothing asks" in w for w in rec.warnings)
+
+
+def test_an_acting_step_that_needs_no_yes_stays_a_plain_step() -> None:
+    ask, _ = replay([("steps", "draft_reply, send_reply"), ("_asks:send_reply", False)])
+    answers = run_questions(ask)
+    assert answers.tools == [] and answers.approval == []
+    assert "approval" not in saved(answers)
