@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from runtime.catalog import DEFAULTS
+from runtime.settings import ConversationSettings
 
 from .diagnosis.advice import SIDE_EFFECT_WORDS
 from .question import Choice, Collected, Question
@@ -269,7 +270,7 @@ SHAPE_QUESTIONS: dict[str, tuple[Question, ...]] = {
             kind="number",
             message="After how many turns should older turns be folded into a summary?",
             hint="the last few turns stay word for word; the summary keeps the prompt short",
-            default="10",
+            default=str(ConversationSettings.model_fields["summarize_after"].default),
             when=lambda a: bool(a.get("conversation")),
         ),
     ),
