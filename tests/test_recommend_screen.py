@@ -28,7 +28,8 @@ def test_every_example_fits_80_by_45(
     assert len(lines) <= 45, "\n".join(lines)
     assert max(len(line) for line in lines) <= 80
     text = " ".join(" ".join(lines).split())  # a phrase may wrap at 80 columns
-    for part in ("recommendation", "why", "cost", "a request"):  # verdict, reasons, cost
+    per = "a turn" if "conversation: true" in example.read_text() else "a request"  # a chat
+    for part in ("recommendation", "why", "cost", per):  # verdict, reasons, cost
         assert part in text
 
 
