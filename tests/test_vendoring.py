@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from helpers_render import PATTERN_ANSWERS, offline_env, spec_for
 
 from advisor.commands.new import Made, write_project
 from advisor.commands.update import update_project
-from advisor.template_store import publish
+from advisor.template_store import TemplateSource, default_source, publish
 from advisor.vendoring import needed_files, prune
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
@@ -184,6 +185,40 @@ def test_copier_update_with_batch_on_adds_a_working_batch_command(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text(encoding="utf-8"))["exit"] == 0
     assert "dbos" in (made.path / "pyproject.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_project_made_before_the_choice_keeps_batch_and_eval_on_update(tmp_path: Path) -> None:
+    """Its answers have no `batch` or `evaluate` (every project had both then): an update to a
+    new template version must not take the commands away."""
+    src = default_source()
+    template = tmp_path / "template-src"
+    shutil.copytree(src.template_dir, template)
+    store = tmp_path / "store"
+    v1 = publish(
+        TemplateSource(template_dir=template, runtime_dir=src.runtime_dir, version="1.0.0"), store
+    )
+    made = write_project(spec_for(PATTERN_ANSWERS["single-call"]), tmp_path / "one", published=v1)
+    answers = made.path / ".copier-answers.yml"
+    kept = [
+        line
+        for line in answers.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.startswith(("batch:", "evaluate:"))
+    ]
+    answers.write_text("".join(kept), encoding="utf-8")
+    _git(made.path, "init", "-q")
+    _git(made.path, "add", "-A")
+    _git(made.path, "commit", "-q", "-m", "made before batch and evaluate were answers")
+    (template / "template" / "NEW.md.jinja").write_text("new in 2.0.0\n", encoding="utf-8")
+    v2 = publish(
+        TemplateSource(template_dir=template, runtime_dir=src.runtime_dir, version="2.0.0"), store
+    )
+    assert update_project(made.path, published=v2).conflicts == []
+    listed = _project_command(made, "--help").stdout
+    assert "batch" in listed and "eval" in listed
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"input": "Hello?"}\n', encoding="utf-8")
+    assert _project_command(made, "eval", str(cases), "--mock").returncode == 0
 
 
 def _project_command(made: Made, *args: str) -> subprocess.CompletedProcess[str]:
