@@ -210,3 +210,40 @@ def test_the_estimate_reads_the_projects_own_state_prompt(tmp_path: Path) -> Non
     default = state_tokens()
     (tmp_path / f"{STATE_STEP}.md").write_text("Keep the state. " * 400 + "{state} {exchange}")
     assert state_tokens() > default + 1000  # the longer prompt the chat will send is priced
+
+
+def test_a_failed_state_update_or_fold_keeps_the_reply_and_the_old_memory() -> None:
+    from runtime import Fail
+    from runtime.caps import MAX_REPAIRS
+
+    conv = ConversationSettings(summarize_after=1)
+    model = SimulatedModel(
+        script={
+            STATE_STEP: ["not json"] * (MAX_REPAIRS + 1) + [_state(0)],
+            SUMMARY_STEP: [Fail(400)],
+        }
+    )
+    session = Session(session_id="t")
+    settings = Settings(name="t", pattern="single-call", plan=_plan())
+    results = []
+    for text in ("one", "two"):
+        results.append(
+            asyncio.run(
+                take_turn(
+                    session,
+                    text,
+                    flow=llm("reply"),
+                    run=Run(models=MODEL, simulated=model),
+                    settings=settings,
+                    conversation=conv,
+                    prompts=Prompts(),
+                    show=str,
+                )
+            )
+        )
+    first, second = results
+    assert first.reply and first.problems[0].startswith("state not updated")
+    assert second.reply and second.problems[0].startswith("summary not updated")
+    assert [t.user for t in session.turns] == ["one", "two"]
+    assert session.state.facts == ["fact 0"]  # the second turn's update worked
+    assert session.summary == "" and session.summarized_through == 0  # tried again next turn

@@ -146,6 +146,8 @@ class _Loop:
                 continue
             if result.reply is not None:
                 print(result.reply, flush=True)
+            for problem in result.problems:
+                print(f"note: {problem}", file=sys.stderr)
             # (notes are not repeated here: what needs a person's eye, e.g. a refused tool, was
             # said on stderr as it happened, as in `run`; the trace keeps them all)
             if result.stopped_by:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..combinators import execute, llm
 from ..combinators.base import StepLike
+from ..errors import WorkflowError
 from ..model_calls.models import Run
 from ..settings import ConversationSettings, Settings
 from .memory import (
@@ -65,7 +66,9 @@ class TurnResult:
     summarized: bool = False
     """Whether the turns so far were folded into the summary this turn."""
     notes: list[str] = field(default_factory=list)
-    """Visible events (fallbacks, a state update that failed and was skipped)."""
+    """The workflow's notes (fallbacks, dropped branches), as `run --json` lists them."""
+    problems: list[str] = field(default_factory=list)
+    """A state update or summary fold that failed after the reply (the old one is kept)."""
 
 
 async def take_turn(
@@ -94,7 +97,13 @@ async def take_turn(
         response_model=ConversationState,
         max_tokens=settings.max_tokens.get(STATE_STEP),
     )
-    updated = await execute(update, run, "")
+    # The reply stands whatever happens to the bookkeeping after it: a state update or a fold
+    # that fails (a model that never returns valid JSON, a provider error) keeps the old state
+    # or summary, says so, and the fold is tried again next turn.
+    try:
+        updated = await execute(update, run, "")
+    except WorkflowError as err:
+        return TurnResult(turn.reply, notes=notes, problems=[f"state not updated: {err}"])
     if isinstance(updated.output, ConversationState):
         session.state = updated.output
     if updated.stopped_by:
@@ -102,7 +111,11 @@ async def take_turn(
     if not summary_due(session, conversation.summarize_after):
         return TurnResult(turn.reply, notes=notes)
     fold = llm(SUMMARY_STEP, prompts.summary, max_tokens=settings.max_tokens.get(SUMMARY_STEP))
-    folded = await execute(fold, run, summary_input(session))
-    if isinstance(folded.output, str) and folded.output.strip():
-        session.summary, session.summarized_through = folded.output.strip(), len(session.turns)
-    return TurnResult(turn.reply, folded.stopped_by, summarized=not folded.stopped_by, notes=notes)
+    try:
+        folded = await execute(fold, run, summary_input(session))
+    except WorkflowError as err:
+        return TurnResult(turn.reply, notes=notes, problems=[f"summary not updated: {err}"])
+    done = isinstance(folded.output, str) and bool(folded.output.strip())
+    if done:
+        session.summary, session.summarized_through = str(folded.output).strip(), len(session.turns)
+    return TurnResult(turn.reply, folded.stopped_by, summarized=done, notes=notes)
