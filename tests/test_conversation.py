@@ -151,10 +151,12 @@ def test_the_store_keeps_turns_state_and_spending_and_reset_keeps_the_spending(d
     # another process that opened the session before this turn adds its own: both are kept
     stale = again.load("s1")
     assert stale is not None
-    for store_, text in ((again, "from here"), (SessionStore(db_url, "proj"), "from there")):
+    elsewhere = SessionStore(db_url, "proj")
+    for store_, text in ((again, "from here"), (elsewhere, "from there")):
         session = stale.model_copy(deep=True)
         session.turns.append(Turn(user=text, reply="ok"))
         store_.record_turn(session, session.turns[-1], 0.0, 0)
+    elsewhere.close()
     both = again.load("s1")
     assert both is not None
     assert [t.user for t in both.turns] == ["hi", "from here", "from there"]
