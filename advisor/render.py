@@ -228,7 +228,13 @@ def _imports(plan: Node) -> list[str]:
     """The names workflow.py imports from the runtime's combinators (only what it uses)."""
     gates = ("guard", "check")  # stages of checks are wired by guarded(), not parallel()
     # a map over items (`each`) is wired by each(), not parallel()
-    wired = [n for n in plan.walk() if n.params.get("role") not in gates and not _item(n)]
+    wired = [
+        n
+        for n in plan.walk()
+        # a check that loops its step (on_fail: revise) is wired by refine()
+        if (n.params.get("role") not in gates or n.pattern == "evaluator-optimizer")
+        and not _item(n)
+    ]
     kinds = {n.pattern for n in wired if not is_cascade(n)} - {CODE}
     names = {"Step"} | {_COMBINATOR[p] for p in kinds if p in _COMBINATOR}
     tiered = [n for n in plan.walk() if is_cascade(n)]

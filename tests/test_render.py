@@ -96,6 +96,33 @@ def test_workflow_reads_like_the_pattern(tmp_path: Path, published: Published) -
     assert len(code.splitlines()) < 60  # the topology fits on one screen
 
 
+@pytest.mark.parametrize(
+    "checked",
+    [
+        {"name": "review_post", "role": "check", "on_fail": "revise"},
+        {"name": "run_tests", "role": "check", "by": "code", "on_fail": "revise"},
+    ],
+)
+def test_a_check_that_revises_its_step_imports_the_loop_it_builds(
+    tmp_path: Path, published: Published, checked: dict[str, str]
+) -> None:
+    # A check with on_fail: revise is an evaluator loop around its step: workflow.py calls
+    # refine(), so it must import it (it once used it unimported: NameError on the first run).
+    answers = {"schema": 2, "name": "blog", "steps": ["draft_post", checked]}
+    made = write_project(spec_for(answers), tmp_path / "b", published=published)
+    tree = ast.parse((made.path / made.package / "workflow.py").read_text())
+    imported = {
+        a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names
+    }
+    called = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    assert "refine" in called
+    assert called <= imported | {"len", "Path", "Parts"}, called - imported
+
+
 def test_identifiers_are_valid_unique_and_never_keywords() -> None:
     ids = unique_identifiers(["class", "Draft", "draft", "2nd pass", "ü", "", "run"])
     assert list(ids.values()) == [
