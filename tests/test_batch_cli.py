@@ -106,6 +106,18 @@ def test_an_unreachable_database_is_one_line_and_exit_2(single: Project, tmp_pat
     assert worker.returncode == 2 and "cannot reach the database" in worker.stderr
 
 
+def test_a_url_of_another_scheme_is_one_line_and_exit_2(single: Project, tmp_path: Path) -> None:
+    # Before: SQLAlchemy's NoSuchModuleError traceback ("Can't load plugin ... nonsense").
+    write_inputs(tmp_path / "in.jsonl", 1)
+    args = ["--out", str(tmp_path / "out.jsonl"), "--mock", "--db", "mysql://u@h/db"]
+    done = run(single, ["batch", str(tmp_path / "in.jsonl"), *args], env_mock())
+    worker = run(single, ["worker", "--db", "nonsense://x"], env_mock())
+    for proc in (done, worker):
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "not a database URL" in proc.stderr and "postgresql://" in proc.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_dbos_system_database_url_names_the_shared_database(
     single: Project, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..volume.store import Store, check_reachable
+from ..volume.store import SCHEMES, Store, check_reachable
 from .errors import ChatUsageError
 from .state import ConversationState, Session, Turn
 
@@ -39,10 +39,6 @@ TURNS = sa.Table(
     sa.Column("user_text", sa.Text, nullable=False),
     sa.Column("reply_text", sa.Text, nullable=False),
 )
-
-
-SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
-"""The database URLs a session store accepts."""
 
 
 def check_url(url: str) -> str:

@@ -111,8 +111,17 @@ def describe(url: str) -> str:
         return "(unparsable URL)"
 
 
+SCHEMES = ("sqlite:///", "postgresql://", "postgres://")
+"""The database URLs a store accepts (batch's and chat's)."""
+
+
 def check_reachable(url: str) -> None:
     """Create the database if it is missing; StoreUnreachable (one line) when it cannot be."""
+    if not url.startswith(SCHEMES):
+        raise StoreUnreachable(
+            f"--db {url[:60]!r} is not a database URL: give postgresql://USER@HOST/DB, or drop"
+            " --db to use the project's local SQLite store"
+        )
     if is_sqlite(url):
         path = sa.make_url(url).database or ""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
