@@ -190,6 +190,15 @@ def main() -> None:
     """Entry point: run the app and turn every error a user can cause into a message and code."""
     args = sys.argv[1:] or ["--help"]  # `wfadvise` alone prints help and exits 0
     try:
+        Path.cwd()
+    except FileNotFoundError:  # relative paths (and copier) need a folder to stand in
+        typer.secho(
+            "error: the current folder no longer exists; cd into an existing folder and retry",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise SystemExit(2) from None
+    try:
         code = app(args=args, prog_name="wfadvise", standalone_mode=False)
     except Interrupted as err:
         typer.secho(str(err), err=True)

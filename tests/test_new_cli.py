@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from clirun import run_cli
 from helpers_render import PATTERN_ANSWERS
 
 from advisor.cli import main
@@ -119,4 +120,20 @@ def test_bad_answers_file_writes_nothing(
     )
     assert code == 2
     assert "flow" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_deleted_current_folder_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: a FileNotFoundError traceback from inside copier (os.getcwd in pathlib).
+    answers = tmp_path / "a.yaml"
+    answers.write_text(yaml.safe_dump(PATTERN_ANSWERS["single-call"]))
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    done = run_cli(["new", str(tmp_path / "p"), "--answers", str(answers)], capsys)
+    assert done.code == 2 and done.err.count("\n") == 1
+    assert "current folder no longer exists" in done.err
     assert not (tmp_path / "p").exists()
