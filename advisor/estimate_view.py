@@ -11,7 +11,7 @@ from rich.text import Text
 
 from runtime.estimate import Estimate
 from runtime.estimate.chart import money, text_chart
-from runtime.estimate.maps import items_lines
+from runtime.estimate.fanouts import items_lines
 from runtime.estimate.report import number, series
 
 

@@ -18,8 +18,8 @@ from advisor.calls import count_calls
 from advisor.commands.new import spec_from
 from advisor.diagnose import diagnose
 from runtime.dag import DagPlan, dag_problem, levels
+from runtime.estimate.fanouts import mean_waves, waves_in
 from runtime.estimate.project import estimate_project
-from runtime.estimate.waves import mean_waves, waves_in
 from runtime.model_calls.fake_values import fake_value
 from runtime.params import with_defaults
 

@@ -16,8 +16,7 @@ from ..combinators.cascade_trace import Escalations, escalations
 from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
-from .maps import mean_items
-from .waves import mean_waves
+from .fanouts import mean_items, mean_waves
 
 
 @dataclass

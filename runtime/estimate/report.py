@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .chart import Series, money, text_chart
+from .fanouts import items_lines, waves_lines
 from .figures import Estimate
-from .maps import items_lines
-from .waves import waves_lines
 
 
 def number(x: float, digits: int = 2) -> float | int:
