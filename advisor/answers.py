@@ -317,13 +317,14 @@ def _unknown_key_message(key: str) -> str:
 
 
 def _first_error(err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = ".".join(clip(str(part), 30) for part in first["loc"]) or "answers"
+    first = _most_relevant(err.errors())
+    loc = ".".join(clip(str(part), 30) for part in _user_loc(first["loc"])) or "answers"
     kind = first["type"]
     got = brief(first["input"])
     ctx = first.get("ctx", {})
     if kind == "missing":
-        return f"`{loc}` is required, e.g. `{loc}: support-desk`"
+        example = _EXAMPLE.get(loc)
+        return f"`{loc}` is required" + (f", e.g. `{loc}: {example}`" if example else "")
     if kind == "literal_error":
         return f"`{loc}`: {got} is not allowed; use one of {ctx.get('expected', '')}"
     if kind == "list_type":
@@ -344,7 +345,34 @@ def _first_error(err: ValidationError) -> str:
     return f"`{loc}`: {first['msg']} (got {got})"
 
 
-_EXAMPLE = {"task": "answer support emails"}
+def _most_relevant(errors: list[Any]) -> Any:
+    """The error to show: for a mapping given where a name or a mapping would do
+    (`guardrails: [{name: x, by: cod}]`), the mapping branch's error, not "not a string"."""
+    first = errors[0]
+    if isinstance(first["input"], dict) and first["type"] in _BRANCH_MISMATCH:
+        for other in errors[1:]:
+            if other["type"] not in _BRANCH_MISMATCH:
+                return other
+    return first
+
+
+def _user_loc(loc: tuple[int | str, ...]) -> list[int | str]:
+    """The error's location as the file spells it: without pydantic's union member tags."""
+    return [part for part in loc if not (isinstance(part, str) and _is_union_tag(part))]
+
+
+def _is_union_tag(part: str) -> bool:
+    return part in _UNION_TAGS or "[" in part
+
+
+_BRANCH_MISMATCH = {"string_type", "list_type", "dict_type", "model_type"}
+_UNION_TAGS = {"str", "Named", "StepSpec"}
+_EXAMPLE = {
+    "name": "support-desk",
+    "task": "answer support emails",
+    "difficulty.easy": "openai/gpt-4o-mini",
+    "difficulty.hard": "openai/gpt-4o",
+}
 _NUMBER_ERRORS = {
     "finite_number": "must be a finite number",
     "greater_than": "must be more than 0",

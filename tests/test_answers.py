@@ -45,6 +45,15 @@ def test_json_files_load(tmp_path: Path) -> None:
         ("name: [x\n", ["not valid YAML", "line"]),
         ("", ["empty"]),
         ("schema: 3\nname: x\n", ["`schema`"]),
+        (  # the example is a model, not a project name
+            "name: x\ndifficulty: {easy: openai/gpt-4o-mini, by: cascade}\n",
+            ["`difficulty.hard` is required, e.g. `difficulty.hard: openai/gpt-4o`"],
+        ),
+        (  # a mapping's own mistake, not "not a string", and no pydantic union tag
+            "name: x\nguardrails: [{name: injection, by: cod}]\n",
+            ["`guardrails.0.by`: 'cod' is not allowed", "'code'"],
+        ),
+        ("name: x\ncategories: 5\n", ["`categories`: expected a list"]),
     ],
 )
 def test_bad_files_give_one_line_naming_the_field(
