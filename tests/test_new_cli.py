@@ -137,3 +137,20 @@ def test_a_deleted_current_folder_is_one_line_and_exit_2(
     assert done.code == 2 and done.err.count("\n") == 1
     assert "current folder no longer exists" in done.err
     assert not (tmp_path / "p").exists()
+
+
+@pytest.mark.parametrize("where", ["a-file/p", "/proc/wfadvise-p"])
+def test_a_folder_that_cannot_hold_the_project_is_one_line_and_exit_2(
+    tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: a FileExistsError (a file on the way) or FileNotFoundError (/proc) traceback.
+    if where.startswith("/proc") and not Path("/proc").is_dir():
+        pytest.skip("no /proc here")
+    answers = tmp_path / "a.yaml"
+    answers.write_text(yaml.safe_dump(PATTERN_ANSWERS["single-call"]))
+    (tmp_path / "a-file").write_text("not a folder")
+    target = tmp_path / where
+    done = run_cli(["new", str(target), "--answers", str(answers)], capsys)
+    assert done.code == 2 and done.err.count("\n") == 1
+    assert str(target.parent) in done.err
+    assert not target.exists() and (tmp_path / "a-file").read_text() == "not a folder"

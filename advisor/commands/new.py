@@ -91,6 +91,9 @@ def refuse_non_empty(target: Path, *, force: bool) -> None:
     """A non-empty DIR (or a file) is refused unless --force."""
     if target.exists() and not target.is_dir():
         raise UserError(f"{target} is a file; pass a directory for the new project")
+    inside = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if inside is not None:  # before the interview, not a FileExistsError at the end
+        raise UserError(f"{inside} is a file, so {target} cannot be made in it; pick a folder")
     if target.is_dir() and any(target.iterdir()) and not force:
         raise UserError(
             f"{target} is not empty; pick a new directory, or pass --force to write into it"
@@ -109,8 +112,16 @@ def write_project(
     published = published or publish()
     data = copier_data(spec)
     created = _first_missing(target.parent)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = make_staging(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = make_staging(target)
+    except OSError as err:  # a read-only or special folder (/proc), no permission
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise UserError(
+            f"cannot write into {target.parent}: {err.strerror or err}; pick a folder you can "
+            "write to"
+        ) from None
     try:
         rendered = render_data(data, staging / "project", published=published)
         (rendered / ANSWERS_FILE).write_text(answers_yaml(spec.answers), encoding="utf-8")
