@@ -15,7 +15,7 @@ from batch_fixtures import batch_store, chain, postgres, single  # noqa: F401
 from hypothesis import settings
 
 # Renders copied from an earlier identical render; see tests/render_cache.py.
-from render_cache import RenderCache, shared_root
+from render_cache import RenderCache, one_file_mode_question, shared_root
 
 # `rendered`: each example rendered and imported once per session; see tests/rendered.py.
 from rendered import rendered  # noqa: F401
@@ -66,6 +66,8 @@ def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RenderCac
     patched = [render_module, new_module]
     for module in patched:
         module.render_data = cache  # type: ignore[assignment]
+    undo = one_file_mode_question()  # copier's per-file `git config`, asked once per render
     yield cache
+    undo()
     for module in patched:
         module.render_data = cache.render  # type: ignore[assignment]

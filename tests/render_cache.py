@@ -106,6 +106,38 @@ def _copy_out(entry: Path, dest: Path, store: Path) -> Path:
     return dest
 
 
+def one_file_mode_question() -> Callable[[], None]:
+    """copier asks git, once per file it writes, whether the project's repository ignores file
+    modes (`git config core.fileMode`: a process each, ~150 a project); the answer cannot change
+    while one copier worker writes into one folder, so it is asked once per worker and folder.
+    Returns the undo (a no-op when this copier has no such step)."""
+    from copier._main import Worker
+
+    original = getattr(Worker, "_sync_git_index_executable_bit", None)
+    if original is None:
+        return lambda: None
+
+    def sync(self: Any, dst_relpath: Path, src_mode: int) -> None:
+        root = str(self.subproject.local_abspath)
+        answers = vars(self).setdefault("_file_mode_by_root", {})
+        if root not in answers:
+            answers[root] = subprocess.run(  # as copier runs it: `git -C ROOT config ...`
+                ["git", "-C", root, "config", "--type=bool", "--get", "core.fileMode"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        if answers[root] == "false":  # only then has copier anything to do
+            original(self, dst_relpath, src_mode)
+
+    Worker._sync_git_index_executable_bit = sync
+
+    def undo() -> None:
+        Worker._sync_git_index_executable_bit = original
+
+    return undo
+
+
 def shared_root(basetemp: Path) -> Path:
     """The folder every xdist worker of this run can see (the workers' basetemps' parent)."""
     return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
