@@ -249,3 +249,33 @@ def test_a_failed_state_update_or_fold_keeps_the_reply_and_the_old_memory() -> N
     assert [t.user for t in session.turns] == ["one", "two"]
     assert session.state.facts == ["fact 0"]  # the second turn's update worked
     assert session.summary == "" and session.summarized_through == 0  # tried again next turn
+
+
+def test_the_reply_is_shown_before_the_state_update_and_the_fold() -> None:
+    # Before: `chat` printed the reply only after the state update and the summary fold, so a
+    # person waited for both, and a Ctrl-C during them kept a turn whose reply was never shown.
+    model = Listening(script={STATE_STEP: [_state(0)], SUMMARY_STEP: ["S1"]})
+    bookkeeping_before_reply: list[int] = []
+
+    def on_reply(reply: str) -> None:
+        heard = model.heard
+        bookkeeping_before_reply.append(
+            len(heard.get(STATE_STEP, [])) + len(heard.get(SUMMARY_STEP, []))
+        )
+        assert reply
+
+    result = asyncio.run(
+        take_turn(
+            Session(session_id="t"),
+            "hello",
+            flow=llm("reply"),
+            run=Run(models=MODEL, simulated=model),
+            settings=Settings(name="t", pattern="single-call", plan=_plan()),
+            conversation=ConversationSettings(summarize_after=1),
+            prompts=Prompts(),
+            show=str,
+            on_reply=on_reply,
+        )
+    )
+    assert bookkeeping_before_reply == [0]  # shown once, before either bookkeeping call
+    assert result.summarized and len(model.heard[STATE_STEP]) == 1

@@ -144,8 +144,6 @@ class _Loop:
                 # A person can try again: the failed turn's spending is stored, no turn is.
                 print(f"error: {err} (the turn was not kept; try again)", file=sys.stderr)
                 continue
-            if result.reply is not None:
-                print(result.reply, flush=True)
             for problem in result.problems:
                 print(f"note: {problem}", file=sys.stderr)
             # (notes are not repeated here: what needs a person's eye, e.g. a refused tool, was
@@ -265,9 +263,15 @@ class _Loop:
                 conversation=self.conv,
                 prompts=self.prompts,
                 show=self.project.show,
+                on_reply=_say,
             )
         finally:
             await close_clients()
+
+
+def _say(reply: str) -> None:
+    """Show a turn's reply the moment it exists (the bookkeeping calls come after)."""
+    print(reply, flush=True)
 
 
 def _least(a: N | None, b: N | None) -> N | None:

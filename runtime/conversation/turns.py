@@ -81,14 +81,21 @@ async def take_turn(
     conversation: ConversationSettings,
     prompts: Prompts,
     show: Callable[[Any], str],
+    on_reply: Callable[[str], None] | None = None,
 ) -> TurnResult:
-    """Run one turn and update `session` in memory (the caller stores it)."""
+    """Run one turn and update `session` in memory (the caller stores it).
+
+    `on_reply` gets the reply as soon as it exists, before the state update and the fold, so
+    the person reads it without waiting for them (and has read it if Ctrl-C stops them).
+    """
     outcome = await execute(flow, run, turn_input(session, message, conversation.keep_turns))
     notes = [str(n) for n in outcome.notes]
     if outcome.output is None:
         return TurnResult(None, outcome.stopped_by or "no reply", notes=notes)
     turn = Turn(user=message, reply=show(outcome.output))
     session.turns.append(turn)
+    if on_reply is not None:
+        on_reply(turn.reply)
     if outcome.stopped_by:  # the reply is the best so far; the state waits for the next turn
         return TurnResult(turn.reply, outcome.stopped_by, notes=notes)
     update = llm(
