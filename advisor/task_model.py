@@ -98,8 +98,9 @@ _GENERATE_WORDS = frozenset(
         "synthesise",
     )
 )
-"""Whole words that plainly say "generate": a name made of them needs no role question, though
-a word of another role in the same name still wins (`review_draft` checks)."""
+"""Whole words that plainly say "generate": a name made of them needs no role question. Like
+every role word, the first one decides (`review_draft` checks, `write_review` generates), and
+a name with words of two roles is asked about in the interview."""
 
 
 def name_words(name: str) -> list[str]:
@@ -111,10 +112,13 @@ def name_words(name: str) -> list[str]:
 def infer_role(name: str) -> Role:
     """The role a bare step name implies, from its first word that names one (default generate).
 
-    The first word decides (`check_translation` checks, `translate_check` transforms) and only
-    whole words count, so `investigate`, `aggregate` and `upgrade` generate.
+    The first word decides (`check_translation` checks, `translate_check` transforms,
+    `write_review` generates a review) and only whole words count, so `investigate`,
+    `aggregate` and `upgrade` generate.
     """
     for word in name_words(name):
+        if word in _GENERATE_WORDS:
+            return "generate"
         for role, words in _ROLE_WORDS.items():
             if word in words:
                 return role
@@ -133,6 +137,8 @@ def roles_named(name: str) -> list[Role]:
     """
     found: list[Role] = []
     for word in name_words(name):
+        if word in _GENERATE_WORDS and not found:  # `write_review`: generate, then check
+            found.append("generate")
         for role, words in _ROLE_WORDS.items():
             if word in words and role not in found:
                 found.append(role)

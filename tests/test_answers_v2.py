@@ -35,10 +35,26 @@ def write(tmp_path: Path, text: str) -> Path:
         ("draft_article", "generate"),
         ("checkout_summary", "generate"),
         ("StyleCheck", "check"),
+        ("write_review", "generate"),  # the first word decides: it writes a review
+        ("review_draft", "check"),
     ],
 )
 def test_role_is_read_from_whole_words(name: str, role: str) -> None:
     assert infer_role(name) == role
+
+
+def test_a_step_that_writes_a_review_is_revised_by_the_check_that_checks_it() -> None:
+    # Before: write_review was read as a check (from "review"), so the review it wrote never
+    # replaced the artifact and check_review's `on_fail: revise` loop was silently dropped.
+    from advisor.answers import parse_answers
+    from advisor.diagnose import diagnose
+
+    steps = ["summarize_diff", "write_review"]
+    check = {"name": "check_review", "role": "check", "checks": "write_review", "on_fail": "revise"}
+    chain = diagnose(parse_answers({"schema": 2, "name": "cr", "steps": [*steps, check]}))
+    loop = chain.composition.children[1]
+    assert loop.pattern == "evaluator-optimizer"
+    assert [c.name for c in loop.children] == ["write_review"]
 
 
 def test_a_full_v2_file_parses(tmp_path: Path) -> None:

@@ -267,6 +267,12 @@ def test_a_generate_word_beside_another_roles_word_takes_that_role() -> None:
     assert "_by:review_draft" in keys(seen)
 
 
+def test_a_name_with_a_generate_word_first_and_a_check_word_is_asked_its_role() -> None:
+    ask, seen = replay([("steps", "outline, write_review")])
+    run_questions(ask)
+    assert "_role:write_review" in keys(seen)  # writes a review, or judges? asked
+
+
 def test_a_step_that_acts_is_asked_whether_it_waits_for_a_yes() -> None:
     ask, seen = replay([("steps", "draft_reply, send_reply")])
     answers = run_questions(ask)
