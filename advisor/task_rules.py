@@ -154,6 +154,17 @@ def _step_roles(a: Answers) -> str | None:
                     f"{where}: `{spec.name}` checks `{spec.checks}`, which runs later; a check "
                     "judges an earlier step (move it after the step it checks)"
                 )
+            if specs[names.index(spec.checks)].kind == "check":
+                makers = [s.name for s in specs[:i] if s.kind != "check"]
+                way = (
+                    f"name the step that makes the artifact ({makers[-1]})"
+                    if makers
+                    else f"give `{spec.checks}` a role that makes it (e.g. `role: generate`)"
+                )
+                return (
+                    f"{where}: `{spec.name}` checks `{spec.checks}`, which is a check itself and "
+                    f"changes nothing to judge or revise; {way}"
+                )
     return None
 
 

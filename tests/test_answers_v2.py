@@ -115,6 +115,10 @@ def test_categories_as_pipelines(tmp_path: Path) -> None:
             "which runs later",
         ),
         ("steps: [draft, {name: review, checks: nothing}]\n", "`nothing`, which is not a step"),
+        (  # was accepted, its on_fail: revise dropped, "judges the input before anything runs"
+            "steps: [draft, check_a, {name: check_b, checks: check_a, on_fail: revise}]\n",
+            "`check_b` checks `check_a`, which is a check itself",
+        ),
         ("steps: [draft]\nguardrails: [topical]\nguard: send\n", "`guard: send` names no step"),
         ("steps: [draft]\nguard: draft\n", "no `guardrails` are listed"),
         ("steps: [draft, {name: translate, on_fail: revise}]\n", "only a check step takes it"),
