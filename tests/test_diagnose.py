@@ -198,6 +198,14 @@ def test_each_reason_is_tied_to_an_answer() -> None:
         assert not any(f"{key}:" in reason or key in reason for key in FIELD_NAMES), reason
 
 
+def test_the_chain_reason_names_each_rewriting_step_in_plain_grammar() -> None:
+    one = diagnose(answers(steps=["draft", "translate"])).reasons[0]
+    two = diagnose(answers(steps=["summarize_diff", "draft", "format_comments"])).reasons[0]
+    assert "translate rewrites it: its output replaces the artifact." in one
+    # was "summarize_diff, format_comments rewrites it: its output replaces the artifact."
+    assert "summarize_diff and format_comments rewrite it: each one's output" in two
+
+
 ALL_ANSWERS = [answers(**case[1]) for case in CASES]
 
 

@@ -96,7 +96,12 @@ def _reason(answers: Answers, node: Node) -> str | None:
         )
         shaping = [c.name for c in node.children if c.params.get("role") == "transform"]
         if shaping:
-            text += f" {', '.join(shaping)} rewrites it: its output replaces the artifact."
+            text += (
+                f" {shaping[0]} rewrites it: its output replaces the artifact."
+                if len(shaping) == 1
+                else f" {', '.join(shaping[:-1])} and {shaping[-1]} rewrite it: each one's output"
+                " replaces the artifact."
+            )
         return text
     if p.get("role") == "check" and p.get("checks"):
         return _check_reason(node)
