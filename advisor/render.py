@@ -296,6 +296,8 @@ def _roles(plan: Node) -> tuple[dict[str, str], set[str]]:
             roles[node.steps[0]] = "confidence"
         if node.pattern == "evaluator-optimizer" and node.children:
             revised.update(node.children[0].all_steps())
+            if role == "check" and node.steps:  # a check with on_fail: revise judges its check
+                roles[node.steps[0]] = "check"
     return roles, revised
 
 

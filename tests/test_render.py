@@ -121,6 +121,10 @@ def test_a_check_that_revises_its_step_imports_the_loop_it_builds(
     }
     assert "refine" in called
     assert called <= imported | {"len", "Path", "Parts"}, called - imported
+    if checked.get("by") != "code":  # the model check's prompt judges its check, not a list
+        prompt = (made.path / made.package / "prompts" / "review_post.md").read_text()
+        assert 'the "review post" check' in prompt  # was "against every criterion:" + nothing
+        assert "criterion" not in prompt
 
 
 def test_identifiers_are_valid_unique_and_never_keywords() -> None:
