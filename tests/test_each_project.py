@@ -102,3 +102,6 @@ def test_items_over_max_items_are_dropped_and_the_run_says_so(
     doc = _run(project, "\n\n".join(f"Part {i}." for i in range(cap + 3)))
     assert _calls(doc, "summarize_section") == cap
     assert any(f"ran the first max_items={cap}" in str(n) for n in doc["notes"])  # type: ignore[attr-defined]
+    # the cap that drops items is in the README's budgets and caps (it listed only the timeout)
+    readme = (path / "README.md").read_text()
+    assert f'| `max_items` of parallel-sectioning "each section" | {cap} |' in readme
