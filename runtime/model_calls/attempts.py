@@ -63,10 +63,15 @@ class Attempts:
                 raw = await _with_timeout(send(req), req.timeout_s)
             except BaseException as exc:
                 latency = time.perf_counter() - start
-                self._settle_failure(req, held, exc, attempt, latency)
+                refused = (
+                    isinstance(exc, Exception)
+                    and req.response_schema is not None
+                    and refused_format(exc, wire.format_kind)
+                )
+                self._settle_failure(req, held, exc, attempt, latency, refused=refused)
                 if not isinstance(exc, Exception):
                     raise  # cancelled: a parallel branch was stopped; never retried
-                if req.response_schema is not None and refused_format(exc, wire.format_kind):
+                if refused:
                     seen.refused.add(wire.format_kind)
                     log.warning("%s: %s refused %s", req.step, req.model, wire.format_kind)
                     raise FormatRefused() from exc
@@ -158,9 +163,23 @@ class Attempts:
         return dataclasses.replace(raw, usage=usage)
 
     def _settle_failure(
-        self, req: CallRequest, held: Reservation, exc: BaseException, attempt: int, latency: float
+        self,
+        req: CallRequest,
+        held: Reservation,
+        exc: BaseException,
+        attempt: int,
+        latency: float,
+        *,
+        refused: bool = False,
     ) -> None:
-        if _maybe_billed(exc):
+        if refused:
+            # The server refused the response format before any model work: a probe of what
+            # it accepts, sent again at once in another format. Counted as a call, it took the
+            # place max_calls keeps for a designed call (a cascade's strong model, a chat's
+            # summary) on every server that refuses json_schema (llama.cpp's).
+            self.budget.release(held)
+            usage, cost = Usage(), 0.0
+        elif _maybe_billed(exc):
             self.budget.settle_worst(held)
             usage = Usage(held.amount.tokens - req.max_tokens, req.max_tokens)
             cost = held.amount.usd
