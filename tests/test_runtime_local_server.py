@@ -3,12 +3,25 @@ workflows, played by the loopback stub (benchmarks/real_server.py runs the real 
 
 from __future__ import annotations
 
+import io
+import sys
+from pathlib import Path
+
+import pytest
 from stub_server import STUB_MODEL, StubServer
 
+from advisor.answers import parse_answers
+from advisor.diagnose import diagnose
 from runtime import Run
 from runtime.combinators import cascade, execute_sync, llm
 from runtime.combinators.cascade import Confidence
+from runtime.conversation.memory import STATE_STEP
+from runtime.conversation.project import ChatProject
+from runtime.conversation.repl import ChatOptions, chat
 from runtime.model_calls.budget import Limits
+from runtime.settings import ConversationSettings, LimitSettings, SessionLimits, Settings
+
+TUTOR = {"schema": 2, "name": "tutor", "steps": ["reply"], "conversation": True}
 
 
 def stub_run(stub: StubServer, **kw: object) -> Run:
@@ -36,3 +49,34 @@ def test_a_refused_response_format_does_not_use_up_the_call_cap(stub: StubServer
     assert outcome.output == "the strong answer"
     assert outcome.stopped_by is None
     assert stub.pending == 0
+
+
+def test_a_turn_stopped_by_its_own_limit_is_not_blamed_on_the_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Seen on the real server: a turn whose state update did not fit the per-turn max_tokens
+    # said "(what was left of the session's budget)", because the session's calls left
+    # equalled the per-turn max_calls, although max_tokens (no session limit) stopped it.
+    plan = diagnose(parse_answers(TUTOR)).composition
+    settings = Settings(
+        name="tutor",
+        pattern="single-call",
+        plan=plan,
+        max_tokens={"reply": 20, STATE_STEP: 400},
+        limits=LimitSettings(max_calls=4, max_tokens=300),
+        conversation=ConversationSettings(session=SessionLimits(max_calls=4)),
+    )
+    project = ChatProject(
+        name="tutor",
+        root=tmp_path,
+        prompts=tmp_path,
+        load_settings=lambda: settings,
+        build=lambda _settings, _approved: llm("reply"),
+        show=str,
+        require_key=lambda _models, _base: None,
+    )
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Hello, I am Ada.\n"))
+    assert chat(project, ChatOptions(mock=True)) == 3
+    err = capsys.readouterr().err
+    assert "stopped: max_tokens=300" in err
+    assert "session" not in err.split("stopped:")[1].split("\n")[0]

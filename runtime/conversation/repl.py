@@ -113,7 +113,8 @@ class _Loop:
         sid = opts.session or f"s-{secrets.token_hex(4)}"
         self.session = store.open(sid)
         self.tty = sys.stdin.isatty()
-        self.session_bound = False
+        self.session_bound: tuple[str, ...] = ()
+        """The limits (max_usd, max_calls) that this turn has at the session's rest."""
 
     def run(self, stdin: TextIO) -> int:
         """Read lines until the end of input or /quit."""
@@ -149,7 +150,9 @@ class _Loop:
             # (notes are not repeated here: what needs a person's eye, e.g. a refused tool, was
             # said on stderr as it happened, as in `run`; the trace keeps them all)
             if result.stopped_by:
-                why = " (what was left of the session's budget)" if self.session_bound else ""
+                # Only when the limit that stopped it is one the session's rest set.
+                hit = result.stopped_by.startswith(tuple(f"{n}=" for n in self.session_bound))
+                why = " (what was left of the session's budget)" if hit else ""
                 print(f"stopped: {result.stopped_by}{why}", file=sys.stderr)
                 return EXIT_STOPPED
         self._bye()
@@ -224,9 +227,14 @@ class _Loop:
         usd_left = None if cap.max_usd is None else cap.max_usd - s.spent_usd
         calls_left = None if cap.max_calls is None else cap.max_calls - s.calls
         max_usd, max_calls = _least(lim.max_usd, usd_left), _least(lim.max_calls, calls_left)
-        # Whether the session's rest, not the per-turn limit, is what caps this turn.
-        self.session_bound = (usd_left is not None and max_usd == usd_left) or (
-            calls_left is not None and max_calls == calls_left
+        # Which of this turn's limits are the session's rest rather than the per-turn ones.
+        self.session_bound = tuple(
+            name
+            for name, left, chosen in (
+                ("max_usd", usd_left, max_usd),
+                ("max_calls", calls_left, max_calls),
+            )
+            if left is not None and chosen == left
         )
         return Run.from_settings(
             self.settings,
