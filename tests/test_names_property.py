@@ -160,6 +160,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     return publish(store=tmp_path_factory.mktemp("store") / "template-store")
 
 
+@pytest.mark.slow  # nine renders, each linted and built: start it first under xdist
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=plans(), project=short_names, task=names)  # a package name is kept short
 @example(  # one tool named twice (and a keyword): it must be wired once, not twice
