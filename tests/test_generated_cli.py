@@ -132,6 +132,16 @@ def test_a_flag_that_would_disable_or_block_a_budget_exits_2_in_one_line(
     assert not trace.exists()  # refused before anything was opened
 
 
+def test_a_budget_that_stops_before_any_result_says_so_and_prints_nothing(desk: Project) -> None:
+    # Seen on a real server: a limit too small for the first call printed an empty line and
+    # "stopped: ... (printed the best result so far)", though nothing had been printed.
+    proc = desk.run("run", "--mock", "--max-tokens", "20", INPUT)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == ""
+    assert "stopped: max_tokens=20" in proc.stderr and "no result" in proc.stderr
+    assert "printed the best result" not in proc.stderr
+
+
 def test_estimate_flags_are_checked_too(desk: Project) -> None:
     for flags in (["--volume", "-1"], ["--input-tokens", "0"]):
         proc = desk.run("estimate", *flags)
