@@ -196,3 +196,32 @@ def test_mock_batches_pass_model_checks_as_run_mock_does(tmp_path: Path) -> None
     got = rows(out)
     assert len(got) == count
     assert all(r["exit"] == 0 and r["calls"] == 3 for r in got), [r for r in got if r["exit"]][:3]
+
+
+def test_an_out_file_that_holds_no_results_is_left_alone(single: Project, tmp_path: Path) -> None:
+    # Before: `--out README.md` appended the rows to the README, and a file whose last line
+    # had no newline lost that line (cut off as if a crash had torn a row).
+    write_inputs(tmp_path / "in.jsonl", 2)
+    for name, text in [("README.md", "# My project\n\nNotes.\n"), ("notes.txt", "keep me")]:
+        out = tmp_path / name
+        out.write_text(text)
+        done = run(
+            single, ["batch", str(tmp_path / "in.jsonl"), "--out", str(out), "--mock"], env_mock()
+        )
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "left alone" in done.stderr and "Traceback" not in done.stderr
+        assert out.read_text() == text
+    folder = run(
+        single, ["batch", str(tmp_path / "in.jsonl"), "--out", str(tmp_path), "--mock"], env_mock()
+    )
+    assert folder.returncode == 2 and "is not a file" in folder.stderr
+
+
+def test_a_row_torn_by_a_crash_is_cut_off_and_its_request_runs_again(tmp_path: Path) -> None:
+    from runtime.volume.inputs import written_rows
+
+    out = tmp_path / "out.jsonl"
+    whole = json.dumps({"id": "a", "output": "x", "exit": 0}) + "\n"
+    out.write_text(whole + '{"id": "b", "outp')
+    assert written_rows(out) == {"a": 0}
+    assert out.read_text() == whole

@@ -105,24 +105,43 @@ def _parse(line: str, number: int) -> Request | Malformed:
 
 def written_rows(out: Path) -> dict[str, int]:
     """Id and exit code of each row already in OUT.jsonl; a torn last line (a crash while
-    writing it) is cut off first."""
+    writing it) is cut off first. Any other file is refused, untouched (VolumeUsageError)."""
     if not out.exists():
         return {}
+    if not out.is_file():
+        raise VolumeUsageError(f"--out {out} is not a file; pass a file name for the rows")
     data = out.read_bytes()
     keep = data if data.endswith(b"\n") or not data else data[: data.rfind(b"\n") + 1]
-    if len(keep) != len(data):
-        with out.open("r+b") as handle:
-            handle.truncate(len(keep))
+    torn = data[len(keep) :]
     rows: dict[str, int] = {}
     for line in keep.decode("utf-8", errors="replace").splitlines():
+        if not line.strip():
+            continue
         try:
             row = json.loads(line)
         except ValueError:
-            continue
-        if isinstance(row, dict) and "id" in row:
-            code = row.get("exit")
-            rows[str(row["id"])] = code if isinstance(code, int) else EXIT_FAILURE
+            row = None
+        if not (isinstance(row, dict) and "id" in row):
+            raise VolumeUsageError(_not_rows(out))
+        code = row.get("exit")
+        rows[str(row["id"])] = code if isinstance(code, int) else EXIT_FAILURE
+    if torn and not torn.startswith(_ROW_START):
+        raise VolumeUsageError(_not_rows(out))
+    if torn:
+        with out.open("r+b") as handle:
+            handle.truncate(len(keep))
     return rows
+
+
+_ROW_START = json.dumps({ROW_KEYS[0]: ""})[:6].encode()
+"""How every row written starts (`{"id"`): a torn last line that does not is someone's text."""
+
+
+def _not_rows(out: Path) -> str:
+    return (
+        f"--out {out} exists and holds no batch results, so it is left alone; pass a new "
+        "file name, or the OUT.jsonl of an earlier batch to resume it"
+    )
 
 
 class RowWriter:
