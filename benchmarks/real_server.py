@@ -38,13 +38,18 @@ INPUT = (
     "225.00 on 2024-03-17. I was billed twice. Please refund one and confirm by email."
 )
 INPUTS = {
+    "planned-research": (
+        "Which is cheaper to run for 3 years in Germany, a Tesla Model 3 or a VW ID.3? "
+        "Look up both prices and running costs, compare them, then write a short brief."
+    ),
     "map-over-sections": (
         "Sales: revenue rose 8% to 4.1M, led by the north region.\n\n"
         "Costs: shipping costs grew 12% after the carrier change in May.\n\n"
         "Outlook: hiring two engineers in Q3; the budget stays flat."
     ),
 }
-"""Inputs that fit an example better than INPUT (a report of three sections to map over)."""
+"""Inputs that fit an example better than INPUT (a market question to plan, a report of three
+sections to map over)."""
 CHAT_TURNS = (
     ["Hi, I am Ana. I want to learn what a derivative is.", "I know what a slope is."],
     ["So is the derivative of x squared 2x?"],
