@@ -193,6 +193,19 @@ def test_a_bad_settings_file_exits_2_with_one_line_naming_file_and_field(
     assert desk.run("estimate").returncode == 2  # the same check for every command
 
 
+def test_a_missing_prompt_file_exits_2_with_one_line_naming_it(desk: Project) -> None:
+    # Before: exit 1 and "error: [Errno 2] No such file or directory: '.../prompts/x.md'".
+    prompt = next((desk.path / desk.package / "prompts").glob("*.md"))
+    saved = prompt.read_bytes()
+    prompt.unlink()
+    try:
+        proc = desk.run("run", "--mock", INPUT)
+    finally:
+        prompt.write_bytes(saved)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert prompt.name in proc.stderr and "restore it" in proc.stderr
+
+
 def test_trace_appends_run_after_run(desk: Project, tmp_path: Path) -> None:
     trace = tmp_path / "runs.jsonl"
     for _ in range(2):
