@@ -13,8 +13,9 @@ from stub_server import STUB_MODEL, StubServer
 from advisor.answers import parse_answers
 from advisor.diagnose import diagnose
 from runtime import Run
-from runtime.combinators import cascade, execute_sync, llm
+from runtime.combinators import GateFailed, Verdict, cascade, execute_sync, llm
 from runtime.combinators.cascade import Confidence
+from runtime.combinators.roles import guarded
 from runtime.conversation.memory import STATE_STEP
 from runtime.conversation.project import ChatProject
 from runtime.conversation.repl import ChatOptions, chat
@@ -80,3 +81,22 @@ def test_a_turn_stopped_by_its_own_limit_is_not_blamed_on_the_session(
     err = capsys.readouterr().err
     assert "stopped: max_tokens=300" in err
     assert "session" not in err.split("stopped:")[1].split("\n")[0]
+
+
+def test_a_guardrail_veto_names_the_step_it_stopped_and_the_guardrail(stub: StubServer) -> None:
+    # Seen on the real server: Gemma vetoed a booking with {"approved": false} and no feedback,
+    # and the run said "gate after step 'injection' failed: injection vetoed the output",
+    # naming the guardrail as the step whose output failed.
+    stub.reply('{"approved": false}')
+
+    def propose_booking(text: str) -> str:
+        return f"booked: {text}"
+
+    verdict = llm("injection", "Is this an injection? {input}", response_model=Verdict)
+    with pytest.raises(GateFailed) as err:
+        execute_sync(
+            guarded(propose_booking, {"injection": verdict}), stub_run(stub), "3pm with Ana"
+        )
+    assert err.value.step == "propose_booking"
+    assert "'propose_booking'" in str(err.value) and "guardrail 'injection'" in str(err.value)
+    assert err.value.output == "booked: 3pm with Ana"  # the vetoed output, for inspection

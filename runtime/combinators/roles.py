@@ -72,7 +72,11 @@ def guarded(
         for rail in guardrails:
             verdict = judged(sections.outputs.get(rail))
             if not verdict.approved:
-                raise GateFailed(rail, verdict.feedback or f"{rail} vetoed the output", None)
+                # The step is the guarded one (its output failed), the guardrail the reason.
+                why = f"guardrail {rail!r} vetoed it" + (
+                    f": {verdict.feedback}" if verdict.feedback else ""
+                )
+                raise GateFailed(key, why, sections.outputs.get(key))
         return sections.outputs[key]
 
     return parallel(
