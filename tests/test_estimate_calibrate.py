@@ -82,6 +82,32 @@ def test_a_file_may_hold_several_runs(tmp_path: Path) -> None:
     assert cal.steps["a"].prompt_tokens == 20 and cal.steps["a"].calls_per_run == 1
 
 
+def test_a_run_interrupted_by_ctrl_c_says_so_and_teaches_the_estimate_nothing(
+    tmp_path: Path,
+) -> None:
+    # Before: its summary line read like a finished run's, so --from-trace learned the
+    # cancelled call's reserved max_tokens as its output and the steps never reached as 0 calls.
+    from runtime import Run, SimulatedModel
+    from runtime.combinators import chain, execute, llm
+
+    path = tmp_path / "t.jsonl"
+    whole = Run(models="openai/gpt-4o-mini", simulated=SimulatedModel(), trace=path)
+    with whole:
+        asyncio.run(execute(chain(llm("draft"), llm("polish")), whole, "hello"))
+
+    async def cut_short(run: Run) -> None:
+        await execute(llm("draft"), run, "hello")
+        raise KeyboardInterrupt  # the person pressed Ctrl-C before polish
+
+    cut = Run(models="openai/gpt-4o-mini", simulated=SimulatedModel(), trace=path)
+    with pytest.raises(KeyboardInterrupt), cut:
+        asyncio.run(cut_short(cut))
+    summaries = [json.loads(x) for x in path.read_text().splitlines() if '"summary"' in x]
+    assert [s["stopped_by"] for s in summaries] == [None, "interrupted"]
+    cal = calibrate([path])
+    assert cal.runs == 1 and cal.steps["polish"].calls_per_run == 1
+
+
 @pytest.mark.parametrize("text", ["not json\n", '{"x": 1}\n', ""])
 def test_bad_trace_files_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "t.jsonl"

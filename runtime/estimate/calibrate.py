@@ -13,6 +13,7 @@ from typing import Any
 
 from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
 from ..combinators.cascade_trace import Escalations, escalations
+from ..model_calls.calltypes import INTERRUPTED
 from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
@@ -95,7 +96,8 @@ def read_runs(path: Path) -> list[RunRecord]:
             continue
         if rec.get("summary"):
             cost = _number(path, number, rec, "cost_usd")
-            runs.append(RunRecord(calls, cost or _usd(calls), decisions))
+            if rec.get("stopped_by") != INTERRUPTED:  # a Ctrl-C'd run measures nothing whole
+                runs.append(RunRecord(calls, cost or _usd(calls), decisions))
             calls, decisions = [], []
         else:
             for key in _NUMBERS:

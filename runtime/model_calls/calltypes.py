@@ -75,4 +75,9 @@ class RunSummary:
     cost_usd: float
     """Dollars charged (models without a price count 0)."""
     stopped_by: str | None
-    """Reason a limit or cap stopped the run, if one did."""
+    """Reason a limit or cap stopped the run, if one did (INTERRUPTED for a Ctrl-C)."""
+
+
+INTERRUPTED = "interrupted"
+"""A run's stopped_by when Ctrl-C (or a cancellation) ended it: its trace is incomplete, and
+its last call's tokens are what was reserved, not what a finished call used."""

@@ -19,7 +19,7 @@ from ..scope import step_path
 from .attempts import Attempts, _counts, log
 from .bounds import base_url, prompt_reservation
 from .budget import Budget, Limits
-from .calltypes import CallResult, ModelMap, RunSummary
+from .calltypes import INTERRUPTED, CallResult, ModelMap, RunSummary
 from .completion import CallRequest, RawCompletion
 from .errors import FormatRefused
 from .prices import Price, PriceBook
@@ -279,6 +279,8 @@ class Run(Attempts):
     ) -> None:
         if isinstance(exc, StoppedError):
             self.note_stop(exc)
+        elif isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)):
+            self._stopped_by = INTERRUPTED  # so the trace's summary says the run is partial
         self.close()
 
     async def __aenter__(self) -> Run:
