@@ -58,9 +58,16 @@ def run_line(line: str, base: Path, env: dict[str, str]) -> None:
         assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not WFADVISE.exists(), reason="wfadvise is not installed in this venv")
-def test_every_command_in_the_docs_runs_as_written(tmp_path: Path) -> None:
+LINES = [line for doc in DOCS for line in command_lines(doc)]
+PROJECT = "my-desk"
+"""The folder the README's walk-through makes; the lines that name it run in order, in one test."""
+needs_wfadvise = pytest.mark.skipif(
+    not WFADVISE.exists(), reason="wfadvise is not installed in this venv"
+)
+
+
+def reader_env(tmp_path: Path) -> dict[str, str]:
+    """A reader's shell in a clone: the examples at hand, git configured, no API key."""
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     env = {
         **os.environ,
@@ -71,14 +78,32 @@ def test_every_command_in_the_docs_runs_as_written(tmp_path: Path) -> None:
         "GIT_COMMITTER_EMAIL": "reader@example.com",
         "COLUMNS": "80",
     }
-    env = {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
-    lines = [line for doc in DOCS for line in command_lines(doc)]
-    assert sum(line.startswith("wfadvise ") for line in lines) >= 8
+    return {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
+
+
+def test_the_docs_show_every_command() -> None:
+    assert sum(line.startswith("wfadvise ") for line in LINES) >= 8
     for command in ("new", "recommend", "patterns", "estimate", "update"):
-        assert any(f"wfadvise {command}" in line for line in lines), command
-    for line in lines:
+        assert any(f"wfadvise {command}" in line for line in LINES), command
+
+
+@needs_wfadvise
+@pytest.mark.parametrize("line", [line for line in LINES if PROJECT not in line])
+def test_every_standalone_command_in_the_docs_runs_as_written(line: str, tmp_path: Path) -> None:
+    """The lines that need no project: one test each, so xdist workers share them."""
+    run_line(line, tmp_path, reader_env(tmp_path))
+
+
+@pytest.mark.slow
+@needs_wfadvise
+def test_the_docs_walk_through_of_a_project_runs_as_written(tmp_path: Path) -> None:
+    """The lines that make, run, estimate and update `my-desk`, in the docs' order."""
+    env = reader_env(tmp_path)
+    walk = [line for line in LINES if PROJECT in line]
+    assert any(line.startswith(f"cd {PROJECT} ") for line in walk)
+    for line in walk:
         run_line(line, tmp_path, env)
-    assert (tmp_path / "my-desk" / "wfadvise-answers.yaml").is_file()
+    assert (tmp_path / PROJECT / "wfadvise-answers.yaml").is_file()
 
 
 @pytest.mark.parametrize("body", blocks(DOCS[1], "yaml"))
