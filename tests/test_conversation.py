@@ -15,7 +15,7 @@ from pg_server import LocalPostgres
 from advisor.answers import parse_answers
 from advisor.diagnose import diagnose
 from runtime import Reply, Run, SimulatedModel
-from runtime.combinators import llm
+from runtime.combinators import chain, llm
 from runtime.conversation.memory import STATE_STEP, SUMMARY_STEP, recent_turns, turn_input
 from runtime.conversation.state import ConversationState, Session, Turn
 from runtime.conversation.store import SessionStore
@@ -56,7 +56,10 @@ def _state(n: int) -> Reply:
 
 
 def _chat(
-    messages: list[str], conv: ConversationSettings, session: Session | None = None
+    messages: list[str],
+    conv: ConversationSettings,
+    session: Session | None = None,
+    flow: Any = None,
 ) -> tuple[Session, Listening, list[Any]]:
     """Take one turn per message on the simulated model; the state and summary scripted."""
     model = Listening(
@@ -72,7 +75,7 @@ def _chat(
                 take_turn(
                     session,
                     text,
-                    flow=llm("reply"),
+                    flow=flow or llm("reply"),
                     run=run,
                     settings=settings,
                     conversation=conv,
@@ -105,6 +108,24 @@ def test_each_turn_updates_the_state_and_the_next_reply_sees_it_and_the_last_tur
     # the state update reads the old state and the latest exchange only
     assert "What is a half?" in model.heard[STATE_STEP][1]
     assert "I am Ada." not in model.heard[STATE_STEP][1]
+
+
+def test_a_chats_later_step_sees_the_earlier_turns_and_the_new_message_once() -> None:
+    # [correct_mistakes, tutor_reply]: the reply step's input is the corrections, yet it must
+    # remember the conversation and read what the user just said; the first step's prompt is
+    # the turn's input as before, with no second copy of the conversation.
+    flow = chain(llm("correct_mistakes", "Correct:\n{input}"), llm("tutor_reply"))
+    _, model, results = _chat(
+        ["I am Ada.", "What is a half?"], ConversationSettings(summarize_after=10), flow=flow
+    )
+    assert all(r.reply and not r.stopped_by for r in results)
+    reply = model.heard["tutor_reply"][1]
+    assert "User: I am Ada." in reply and "What is a half?" in reply and "fact 0" in reply
+    first = model.heard["correct_mistakes"][1]
+    assert first.count("User: I am Ada.") == 1 and first.count("What is a half?") == 1
+    assert "I am Ada." in model.heard["tutor_reply"][0]  # a new session: the message alone
+    assert "User:" not in model.heard["tutor_reply"][0]
+    assert "What is a half?" not in model.heard[STATE_STEP][0]  # bookkeeping stays outside
 
 
 def test_after_summarize_after_turns_the_summary_replaces_older_turns() -> None:
@@ -167,8 +188,8 @@ def test_the_store_keeps_turns_state_and_spending_and_reset_keeps_the_spending(d
     again.close()
 
 
-def _estimate(summarize_after: int) -> Any:
-    answers = {**TUTOR, "summarize_after": summarize_after}
+def _estimate(summarize_after: int, steps: list[str] | None = None) -> Any:
+    answers = {**TUTOR, "summarize_after": summarize_after, "steps": steps or TUTOR["steps"]}
     return estimate_settings(
         diagnose(parse_answers(answers)).settings(), {}, with_alternatives=False
     )
@@ -184,6 +205,16 @@ def test_the_estimate_prices_a_turn_with_the_amortised_summary_and_the_context()
     # folding less often lets the verbatim context grow longer: each reply costs more
     reply = {s.step: s.tokens for s in _estimate(12).steps}["reply"]
     assert reply > {s.step: s.tokens for s in est.steps}["reply"]
+
+
+def test_the_estimate_prices_the_conversation_in_a_later_steps_prompt_too() -> None:
+    # The reply after correct_mistakes reads the conversation before its prompt: it costs
+    # about what the first step costs (was a sixth of it: priced on the corrections alone).
+    two = {s.step: s.tokens for s in _estimate(12, ["correct_mistakes", "tutor_reply"]).steps}
+    assert two["tutor_reply"] >= 0.9 * two["correct_mistakes"]
+    # A one-step chat's reply reads it once, in its input: the same as the first step's.
+    one = {s.step: s.tokens for s in _estimate(12, ["correct_mistakes"]).steps}
+    assert one["correct_mistakes"] == pytest.approx(two["correct_mistakes"])
 
 
 def test_recommend_counts_the_turn_and_says_what_a_conversation_adds(

@@ -24,6 +24,10 @@ returning the user message text or the whole message list."""
 
 
 _TEMPERATURE: ContextVar[float | None] = ContextVar("wfadvise_temperature", default=None)
+_SHARED: ContextVar[tuple[Any, str] | None] = ContextVar("wfadvise_shared_context", default=None)
+"""A conversation turn's input and the headed section that carries it (`shared_context`)."""
+MAX_TASK_DEPTH = 4
+"""Wrappers `carries` looks through (a Draft of an Attempt...), far more than patterns nest."""
 
 REPAIR_PROMPT = (
     "Your reply did not match the required JSON schema: {errors}\n"
@@ -72,14 +76,42 @@ def llm(
 
 
 def render(prompt: Prompt, value: Any, system: str | None = None) -> list[Message]:
-    """The chat messages for a prompt and an input."""
+    """The chat messages for a prompt and an input; inside `shared_context`, a step whose
+    input does not carry the shared input gets its section before its own prompt."""
     made: str | Sequence[Message] = (
         prompt.replace("{input}", as_text(value)) if isinstance(prompt, str) else prompt(value)
     )
     head: list[Message] = [{"role": "system", "content": system}] if system else []
+    shared = _SHARED.get()
+    if shared is not None and not carries(value, shared[0]):
+        made = _prefixed(made, shared[1])
     if isinstance(made, str):
         return [*head, {"role": "user", "content": made}]
     return [*head, *made]
+
+
+def carries(value: Any, shared: Any) -> bool:
+    """Whether a step's input is the shared input, or wraps it as its task (refine's Draft,
+    a cascade's Attempt, an orchestrator's Work): then its prompt already holds it."""
+    for _ in range(MAX_TASK_DEPTH):
+        if value is shared or (isinstance(value, str) and value == shared):
+            return True
+        value = getattr(value, "task", None)
+        if value is None:
+            return False
+    return False
+
+
+def _prefixed(made: str | Sequence[Message], section: str) -> str | list[Message]:
+    """The prompt with `section` before its first user message's text."""
+    if isinstance(made, str):
+        return section + made
+    messages = list(made)
+    for i, m in enumerate(messages):
+        if m.get("role") == "user" and isinstance(m.get("content"), str):
+            messages[i] = {**m, "content": section + m["content"]}
+            return messages
+    return [{"role": "user", "content": section}, *messages]
 
 
 def as_text(value: Any) -> str:
@@ -99,6 +131,17 @@ def repair_messages(
         errors=exc.summary, schema=json.dumps(schema, separators=(",", ":"))
     )
     return [{"role": "assistant", "content": exc.raw}, {"role": "user", "content": text}]
+
+
+@contextlib.contextmanager
+def shared_context(shared: Any, section: str) -> Iterator[None]:
+    """Inside the block, every model step whose input is not `shared` (nor wraps it) gets
+    `section` before its prompt: a conversation turn's later steps see the conversation."""
+    token = _SHARED.set((shared, section))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
 
 
 @contextlib.contextmanager

@@ -15,10 +15,29 @@ from .prompts import SUMMARY_PROMPT as SUMMARY_PROMPT
 from .prompts import SUMMARY_STEP as SUMMARY_STEP
 from .state import ConversationState, Session, Turn
 
+NEW_MESSAGE_HEADING = "# The user's new message\n"
+STEP_INPUT_HEADING = "\n\n# Your input for this step\n"
+"""Ends the conversation section a turn's later step reads before its own prompt."""
+
 
 def turn_input(session: Session, message: str, keep_turns: int) -> str:
     """The text the turn's workflow runs on: the message alone in a new session, else the
     summary, the state and the recent turns before it."""
+    parts = context_parts(session, keep_turns)
+    if not parts:
+        return message
+    return "\n\n".join([*parts, NEW_MESSAGE_HEADING + message])
+
+
+def conversation_section(session: Session, message: str, keep_turns: int) -> str:
+    """What a step of the turn whose input is not the turn's input reads before its prompt
+    (a chain's reply after a first step): the conversation and the new message, headed."""
+    parts = [*context_parts(session, keep_turns), NEW_MESSAGE_HEADING + message]
+    return "\n\n".join(parts) + STEP_INPUT_HEADING
+
+
+def context_parts(session: Session, keep_turns: int) -> list[str]:
+    """The summary, the state and the recent turns, each under its heading (none when new)."""
     recent = recent_turns(session, keep_turns)
     parts: list[str] = []
     if session.summary:
@@ -30,9 +49,7 @@ def turn_input(session: Session, message: str, keep_turns: int) -> str:
         parts.append("# What we know so far\n" + state_text(session.state))
     if recent:
         parts.append("# Recent turns, verbatim\n" + exchanges(recent))
-    if not parts:
-        return message
-    return "\n\n".join([*parts, "# The user's new message\n" + message])
+    return parts
 
 
 def recent_turns(session: Session, keep_turns: int) -> list[Turn]:

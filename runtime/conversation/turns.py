@@ -8,6 +8,12 @@ reads; making that step also return the state as JSON would change its output ty
 reply quality on small models and break patterns whose last step is a check or a vote. The
 separate call reads only the old state and the latest exchange, so it is short and
 constant-size (a small share of a turn's tokens), and it runs after the reply is shown.
+
+Every model step of the workflow sees the conversation: the first (and any step handed the
+turn's input, or a Draft/Attempt of it) in its input; any other step (a chain's later steps, a
+merge, a map's items, checks too: a check on a reply judges it against what was asked) gets
+the conversation section before its prompt (`combinators.step.shared_context`). The state
+update and the summary fold run outside it: they read only what their prompts give them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 from ..combinators import execute, llm
 from ..combinators.base import StepLike
+from ..combinators.step import shared_context
 from ..errors import WorkflowError
 from ..model_calls.models import Run
 from ..settings import ConversationSettings, Settings
@@ -27,6 +34,7 @@ from .memory import (
     STATE_STEP,
     SUMMARY_PROMPT,
     SUMMARY_STEP,
+    conversation_section,
     state_prompt,
     summary_due,
     summary_input,
@@ -88,7 +96,12 @@ async def take_turn(
     `on_reply` gets the reply as soon as it exists, before the state update and the fold, so
     the person reads it without waiting for them (and has read it if Ctrl-C stops them).
     """
-    outcome = await execute(flow, run, turn_input(session, message, conversation.keep_turns))
+    keep = conversation.keep_turns
+    # The workflow runs on the conversation and the message; a step that gets something else
+    # (a chain's reply after correct_mistakes, a merge) reads them before its own prompt.
+    inp = turn_input(session, message, keep)
+    with shared_context(inp, conversation_section(session, message, keep)):
+        outcome = await execute(flow, run, inp)
     notes = [str(n) for n in outcome.notes]
     if outcome.output is None:
         return TurnResult(None, outcome.stopped_by or "no reply", notes=notes)

@@ -35,9 +35,11 @@ class Size:
     """Expected tokens."""
     worst: float
     """Most tokens possible under the caps."""
+    shared: bool = False
+    """Whether these tokens hold a conversation turn's input (see `Context.shared`)."""
 
     def __add__(self, other: Size) -> Size:
-        return Size(self.exp + other.exp, self.worst + other.worst)
+        return Size(self.exp + other.exp, self.worst + other.worst, self.shared or other.shared)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,6 +241,9 @@ class Context:
     """Route weights per routing node name (else uniform)."""
     tool_result_tokens: float = 300.0
     """Expected tokens of one tool result fed back to an agent."""
+    shared: Size | None = None
+    """In a conversation turn, the conversation section a call whose input does not hold the
+    turn's input reads before its prompt (`combinators.step.shared_context`)."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +264,8 @@ def call(ctx: Context, step: str, inp: Size, *, exp_n: float = 1.0) -> Flow:
     settles a timed-out attempt at its whole reservation).
     """
     f = ctx.facts[step]
+    if ctx.shared is not None and not inp.shared:
+        inp = inp + ctx.shared
     frame = REPLY_TOKENS + 2 * MESSAGE_TOKENS + f.extra_prompt_tokens
     own_worst = f.prompt_tokens_worst if f.prompt_tokens_worst >= 0 else f.prompt_tokens
     prompt = Size(frame + f.prompt_tokens + inp.exp, frame + own_worst + inp.worst)

@@ -1,17 +1,20 @@
 """A conversation turn's cost: the turn's workflow on the message plus its context, the state
 update, and the summary fold amortised over `summarize_after` turns.
 
-The context a turn carries (`runtime/conversation/memory.py`): the rolling summary, the
-state, and between `keep_turns` and `summarize_after - 1` earlier turns verbatim, each the
-assumed input plus a reply. Expected: a long session's turn, the verbatim count averaged over
-one summary cycle (early turns of a session carry less). Worst: `summarize_after - 1` (or
-`keep_turns`) turns of inputs of the assumed size and replies at their cap, the summary and the
-state at their caps, and both extra calls in the same turn. Counts match `advisor/calls.py`.
+The context a turn carries (`runtime/conversation/memory.py`), in the first step's input and,
+headed, before the prompt of every later model step whose input is not the turn's (a chain's
+reply after a first step, a merge): the rolling summary, the state, and between `keep_turns`
+and `summarize_after - 1` earlier turns verbatim, each the assumed input plus a reply.
+Expected: a long session's turn, the verbatim count averaged over one summary cycle (early
+turns of a session carry less). Worst: `summarize_after - 1` (or `keep_turns`) turns of inputs
+of the assumed size and replies at their cap, the summary and the state at their caps, and
+both extra calls in the same turn. Counts match `advisor/calls.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from ..conversation.prompts import (
@@ -38,6 +41,8 @@ DEFAULT_PROMPTS = {STATE_STEP: STATE_PROMPT, SUMMARY_STEP: SUMMARY_PROMPT}
 """Their prompt texts when the project has no prompts/STEP.md of its own."""
 HEADINGS = Size(30.0, 30.0)
 """`# Summary...`, `# What we know`, `# Recent turns`, `# The user's new message`."""
+STEP_HEADING = Size(8.0, 8.0)
+"""`# Your input for this step`, after the conversation a later step reads before its prompt."""
 TURN_LABELS = 2 * MESSAGE_TOKENS
 """`User:` and `Assistant:` around each verbatim turn."""
 
@@ -76,7 +81,11 @@ def walk_turn(ctx: Context, plan: Node, inp: Size, conv: ConversationSettings) -
         mean * exchange.exp + state.exp + summary.exp + HEADINGS.exp,
         most * exchange.worst + state.worst + summary.worst + HEADINGS.worst,
     )
-    reply = walk(ctx, plan, inp + context)
+    # The first step (and any handed the turn's input) reads the conversation in its input;
+    # every other model step of the turn reads it, headed, before its prompt.
+    turn = inp + context
+    shared = replace(turn, shared=True)
+    reply = walk(replace(ctx, shared=turn + STEP_HEADING), plan, shared)
     update = call(ctx, STATE_STEP, state + exchange)
     n = conv.summarize_after
     fold = call(ctx, SUMMARY_STEP, summary + Size(n * exchange.exp, n * exchange.worst))
