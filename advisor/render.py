@@ -183,7 +183,7 @@ def _node_views(plan: Node) -> list[dict[str, Any]]:
                 "labels": list(dict.fromkeys(child.name for child in node.children)),
                 "sure": sure,
                 "strict": strict,
-                "gated": [c.steps[0] for c in node.children if c.pattern == "single-call"],
+                "gated": [c.steps[0] for c in _reached(node) if c.pattern == "single-call"],
                 "voted_step": _last_step(node.children[0])
                 if node.pattern == "parallel-voting" and node.children
                 else None,
@@ -191,10 +191,18 @@ def _node_views(plan: Node) -> list[dict[str, Any]]:
         )
         for child in node.children:
             raises = strict and node.pattern in _RAISES_THROUGH
-            visit(child, sure and node.pattern in _RUNS_ALL, raises)
+            visit(child, sure and node.pattern in _RUNS_ALL and child in _reached(node), raises)
 
     visit(plan, True, True)
     return views
+
+
+def _reached(node: Node) -> list[Node]:
+    """Children an offline run reaches: a chain stops at a step under `approval` (refused)."""
+    kids = node.children
+    asks = [i for i, c in enumerate(kids) if c.pattern == "single-call" and "approval" in c.params]
+    chain = node.pattern == "prompt-chaining" and asks
+    return list(kids[: asks[0] + 1] if chain else kids)
 
 
 def _last_step(node: Node) -> str | None:

@@ -4,6 +4,7 @@ one and every decision is traced; an approval that nothing asks about is a warni
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -18,6 +19,11 @@ from advisor.answers import load_answers, parse_answers
 from advisor.commands.new import spec_from, write_project
 from advisor.diagnose import diagnose
 from advisor.template_store import publish
+from runtime.combinators import chain, execute_sync
+from runtime.combinators.approval import Approval, gated, terminal_ask
+from runtime.combinators.base import named
+from runtime.model_calls.models import Run
+from runtime.model_calls.simulated import SimulatedModel
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 ANSWERS: dict[str, Any] = {
@@ -30,6 +36,7 @@ ANSWERS: dict[str, Any] = {
     "volume_per_day": 2000,  # batch and worker are generated
 }
 NOT_DONE = "not done: send_reply needs a person's yes"
+DRAFT = "[draft_reply]"  # how the simulated model's draft_reply output begins
 
 
 def _node(tree: Any, step: str) -> Any:
@@ -67,6 +74,50 @@ def test_an_approval_no_step_or_agent_acts_on_is_a_warning() -> None:
     assert not any("nothing asks" in w for w in agent.warnings)
 
 
+def _draft_then_send(approval: Approval) -> tuple[Any, list[str]]:
+    sent: list[str] = []
+
+    async def draft_reply(_run: Run, text: Any) -> Any:
+        return f"Dear customer, about {text}: it ships today."
+
+    async def send_reply(_run: Run, text: Any) -> Any:
+        sent.append(str(text))
+        return "sent"
+
+    flow = chain(named("draft_reply", draft_reply), gated("send_reply", send_reply, approval))
+    return execute_sync(flow, Run(simulated=SimulatedModel()), "order A1"), sent
+
+
+def test_a_refused_step_keeps_the_work_before_it_and_the_outcome_says_not_done() -> None:
+    outcome, sent = _draft_then_send(Approval.of([], ask=None))
+    assert sent == []
+    assert outcome.output == "Dear customer, about order A1: it ships today."
+    assert outcome.exit_code == 1 and not outcome.finished
+    assert outcome.not_done is not None and outcome.not_done.startswith(NOT_DONE)
+    assert "--approve send_reply" in outcome.not_done
+    declined, _ = _draft_then_send(Approval.of([], ask=lambda *_a, **_k: False))
+    assert declined.output.startswith("Dear customer") and declined.exit_code == 1
+    assert declined.not_done == "not done: send_reply was declined by the person at the terminal"
+    approved, sent = _draft_then_send(Approval.of([], approved=["send_reply"]))
+    assert approved.output == "sent" and approved.exit_code == 0 and approved.not_done is None
+    assert len(sent) == 1
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_terminal_asks_about_a_step_not_a_tool_the_model_chose() -> None:
+    out = io.StringIO()
+    ask = terminal_ask(_Tty("y\n"), out)
+    assert ask is not None
+    assert ask("book_meeting", "", step_input='Tue 3pm with "Ana"') is True
+    assert out.getvalue() == (
+        "Step 'book_meeting' is about to run on:\nTue 3pm with \"Ana\"\nRun it? [y/N] "
+    )
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("gated")
@@ -100,8 +151,12 @@ def test_without_a_terminal_the_step_does_not_run_and_the_refusal_is_traced(
 ) -> None:
     trace = tmp_path / "t.jsonl"
     done = _cli(project, "run", "--mock", "--trace", str(trace), "Where is my parcel?")
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(NOT_DONE) and "--approve send_reply" in done.stdout
+    # The request did not fully happen (exit 1), but the draft is the output, not lost.
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith(DRAFT) and "not done" not in done.stdout
+    (said,) = [line for line in done.stderr.splitlines() if "send_reply" in line]
+    assert said.startswith(NOT_DONE) and "--approve send_reply" in said
+    assert "Traceback" not in done.stderr
     calls, decisions = _trace(trace)
     assert calls == ["draft_reply"]  # send_reply's model was never called
     assert decisions == [{"tool": "send_reply", "approved": False, "by": "no terminal"}]
@@ -140,12 +195,15 @@ def test_a_person_at_the_terminal_sees_the_input_and_decides(
         encoding="utf-8",
         timeout=60,
     )
-    child.expect(r"'send_reply' with arguments \{\"input\": \"\[draft_reply\]")
-    child.expect(r"Allow it\? \[y/N\] ")
+    child.expect(r"Step 'send_reply' is about to run on:\r?\n\[draft_reply\]")
+    child.expect(r"Run it\? \[y/N\] ")
     child.sendline(key)
     child.expect(pexpect.EOF)
+    shown = str(child.before)
     child.close()
-    assert child.exitstatus == 0
+    assert "The model wants" not in shown
+    assert child.exitstatus == (0 if approved else 1)
+    assert ("[send_reply]" if approved else "not done: send_reply was declined") in shown
     calls, decisions = _trace(trace)
     assert decisions == [{"tool": "send_reply", "approved": approved, "by": "terminal"}]
     assert calls == (["draft_reply", "send_reply"] if approved else ["draft_reply"])
@@ -157,14 +215,18 @@ def test_a_batch_refuses_unless_approve_names_the_step(
 ) -> None:
     requests = tmp_path / "in.jsonl"
     requests.write_text('{"id": "a", "input": "hi"}\n{"id": "b", "input": "yo"}\n')
-    outputs = {}
-    for name, extra in (("refused", ()), ("approved", ("--approve", "send_reply"))):
+    rows = {}
+    for name, extra, code in (("refused", (), 1), ("approved", ("--approve", "send_reply"), 0)):
         out = tmp_path / f"{name}.jsonl"
         done = _cli(project, "batch", str(requests), "--out", str(out), "--mock", *extra)
-        assert done.returncode == 0, done.stderr
-        outputs[name] = [json.loads(x)["output"] for x in out.read_text().splitlines()]
-    assert all(o.startswith(NOT_DONE) for o in outputs["refused"])
-    assert all(o.startswith("[send_reply]") for o in outputs["approved"])
+        assert done.returncode == code, done.stderr
+        rows[name] = [json.loads(x) for x in out.read_text().splitlines()]
+    for row in rows["refused"]:  # the draft kept, the row says why the request is not done
+        assert row["exit"] == 1 and row["output"].startswith(DRAFT)
+        assert row["error"].startswith(NOT_DONE) and "--approve send_reply" in row["error"]
+    for row in rows["approved"]:
+        assert row["exit"] == 0 and row["error"] is None
+        assert row["output"].startswith("[send_reply]")
     wrong = _cli(project, "batch", str(requests), "--out", str(tmp_path / "x"), "--approve", "x")
     assert wrong.returncode == 2 and "--approve x: no such tool needs approval" in wrong.stderr
 
@@ -174,3 +236,4 @@ def test_the_readme_says_which_steps_ask_first(project: tuple[Path, str]) -> Non
     readme = " ".join((project[0] / "README.md").read_text().split())
     assert "Steps under `approval` (send_reply) ask on the terminal" in readme
     assert "`batch --approve NAME` too" in readme
+    assert "the work before it is the output" in readme and "the run exits 1" in readme

@@ -103,12 +103,15 @@ def _run_cli(project: Path, package: str) -> None:
         ],
         cwd=project,
         env=offline_env(),
+        stdin=subprocess.DEVNULL,  # not a terminal: a step under approval is refused
         capture_output=True,
         text=True,
         timeout=120,
     )
     doc = json.loads(proc.stdout)
-    assert proc.returncode == (3 if doc["stopped_by"] else 0), proc.stderr
+    # A refused step keeps the work before it as the output and exits 1 (the request not done).
+    refused = not doc["finished"] and "not done: " in proc.stderr
+    assert proc.returncode == (1 if refused else 3 if doc["stopped_by"] else 0), proc.stderr
     assert doc["output"] not in (None, ""), (package, doc)
 
 

@@ -8,14 +8,14 @@ call is refused and the model reads why, unless the command line approved the to
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from .approval_names import tool_key, tools_needing, unknown_approvals
 from .base import Step, named, note
+from .errors import NotDone
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
@@ -30,8 +30,14 @@ __all__ = [
     "unknown_approvals",
 ]
 
-Ask = Callable[[str, str], bool]
-"""Asks a person whether tool NAME may run with ARGUMENTS (JSON text); True for yes."""
+
+class Ask(Protocol):
+    """Asks a person whether tool NAME may run with ARGUMENTS (JSON text), or, given
+    `step_input`, whether step NAME may run on that input; True for yes."""
+
+    def __call__(self, name: str, arguments_json: str, /, *, step_input: str | None = ...) -> bool:
+        """The person's answer."""
+
 
 BY_TERMINAL, BY_FLAG, BY_NO_TERMINAL = "terminal", "flag", "no terminal"
 """Who decided: the person at the terminal, `--approve TOOL`, or nobody (refused)."""
@@ -79,17 +85,27 @@ class Approval:
         """Whether `tool` waits for a yes."""
         return tool_key(tool) in self.tools
 
-    async def decide(self, run: Run, tool: str, arguments_json: str) -> Decision:
-        """Ask (or refuse), then record the decision as a note and a trace line."""
+    async def decide(
+        self, run: Run, tool: str, arguments_json: str, *, step_input: str | None = None
+    ) -> Decision:
+        """Ask (or refuse), then record the decision as a note and a trace line; a gated step
+        passes its input as `step_input` so the person is asked about the step, not a tool."""
         if tool_key(tool) in self.approved:
             decision = Decision(tool, True, BY_FLAG)
         elif self.ask is None:
             decision = Decision(tool, False, BY_NO_TERMINAL)
         else:
-            yes = await asyncio.to_thread(self.ask, tool, arguments_json)
+            ask = self.ask
+            if step_input is None:
+                yes = await asyncio.to_thread(ask, tool, arguments_json)
+            else:
+                yes = await asyncio.to_thread(lambda: ask(tool, "", step_input=step_input))
             decision = Decision(tool, yes, BY_TERMINAL)
         verdict = "approved" if decision.approved else "refused"
-        note("approval", f"tool {tool!r} {verdict} by {decision.by}")
+        if step_input is None:
+            note("approval", f"tool {tool!r} {verdict} by {decision.by}")
+        elif decision.approved:  # a refused step's one line is its NotDone (see `gated`)
+            note("approval", f"step {tool!r} approved by {decision.by}")
         if run.trace is not None:
             record = {"tool": tool, "approved": decision.approved, "by": decision.by}
             run.trace.write({"approval": record})
@@ -102,21 +118,24 @@ SHOWN_CHARS = 500
 
 def gated(name: str, step: Step, approval: Approval) -> Step:
     """An action step of a known flow (named like a tool under `approval`) that runs only after
-    a person's yes, as that tool would in an agent: refused, it does not run, and its output
-    says so, for the steps after it and the person reading the result."""
+    a person's yes, as that tool would in an agent. Refused, it does not run and the flow stops
+    there with NotDone, which carries the work so far (the step's input) so it is not lost:
+    `execute` makes it the result and the run exits 1 (the request did not fully happen)."""
 
     async def ask_first(run: Run, value: Any) -> Any:
         text = str(value)
         shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
-        decision = await approval.decide(run, name, json.dumps({"input": shown}))
+        decision = await approval.decide(run, name, "", step_input=shown)
         if decision.approved:
             return await step(run, value)
         if decision.by == BY_NO_TERMINAL:
-            return (
-                f"not done: {name} needs a person's yes and no terminal was attached to ask "
-                f"one; run it on a terminal, or allow it with `--approve {name}`"
+            why = (
+                "needs a person's yes and no terminal was attached to ask one; run it on a "
+                f"terminal, or allow it with `--approve {name}`"
             )
-        return f"not done: the person declined {name}"
+        else:
+            why = "was declined by the person at the terminal"
+        raise NotDone(name, why, value)
 
     return named(name, ask_first)
 
@@ -128,9 +147,15 @@ def terminal_ask(stdin: TextIO | None = None, out: TextIO | None = None) -> Ask 
     if not inp.isatty():
         return None
 
-    def ask(tool: str, arguments_json: str) -> bool:
-        err.write(f"The model wants to run tool {tool!r} with arguments {arguments_json or '{}'}\n")
-        err.write("Allow it? [y/N] ")
+    def ask(name: str, arguments_json: str, /, *, step_input: str | None = None) -> bool:
+        if step_input is None:
+            err.write(
+                f"The model wants to run tool {name!r} with arguments {arguments_json or '{}'}\n"
+            )
+            err.write("Allow it? [y/N] ")
+        else:
+            err.write(f"Step {name!r} is about to run on:\n{step_input}\n")
+            err.write("Run it? [y/N] ")
         err.flush()
         return inp.readline().strip().lower() in ("y", "yes")
 

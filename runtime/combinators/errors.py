@@ -39,3 +39,17 @@ class PlanRejected(WorkflowError):
         super().__init__(f"plan rejected: {reason}")
         self.reason = reason
         """What was wrong with the plan."""
+
+
+class NotDone(WorkflowError):
+    """A step under `approval` was refused (no terminal and no `--approve`, or a person's no):
+    it did not run and the flow stopped before it, keeping the work so far."""
+
+    def __init__(self, step: str, reason: str, output: Any) -> None:
+        super().__init__(f"not done: {step} {reason}")
+        self.step = step
+        """The step that did not run."""
+        self.reason = reason
+        """Why, and how to allow it."""
+        self.output = output
+        """The work so far: the refused step's input (e.g. the drafted reply)."""

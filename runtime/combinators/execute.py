@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import StoppedError
 from .base import Note, StepLike, as_step, collecting_notes
+from .errors import NotDone
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run, RunSummary
@@ -22,15 +23,22 @@ class Outcome:
     stopped_by: str | None
     """The first limit or cap that stopped the run or capped a loop, e.g. "max_usd=0.05 (...)"."""
     finished: bool
-    """False when a budget or cap raised through the flow (output is then the best so far)."""
+    """False when a budget or cap, or a refused step (`not_done`), ended the flow early (output
+    is then the best so far)."""
     summary: RunSummary
     """Calls, tokens and dollars the run used."""
     notes: list[Note] = field(default_factory=list)
     """Visible events: fallbacks, skipped or dropped work, failed branches, caps hit."""
+    not_done: str | None = None
+    """Set when a step under `approval` was refused: which step and how to allow it. The output
+    is then the work before that step (e.g. the draft), and the request did not fully happen."""
 
     @property
     def exit_code(self) -> int:
-        """CONTRACTS §4: 0 done, 3 stopped by a budget or cap (best result still printed)."""
+        """CONTRACTS §4: 0 done, 3 stopped by a budget or cap (best result still printed),
+        1 when a refused step left the request undone (the work before it still printed)."""
+        if self.not_done:
+            return 1
         return 3 if self.stopped_by else 0
 
 
@@ -43,6 +51,11 @@ async def execute(flow: StepLike, run: Run, value: Any) -> Outcome:
         except StoppedError as exc:
             run.note_stop(exc)
             return Outcome(exc.best, exc.reason, False, run.summary(), list(notes))
+        except NotDone as exc:
+            summary = run.summary()
+            stopped = summary.stopped_by  # a loop capped before the refusal still says so
+            said = [*notes, Note("approval", exc.step, str(exc))]  # not logged: the caller says it
+            return Outcome(exc.output, stopped, False, summary, said, not_done=str(exc))
     return Outcome(output, run.summary().stopped_by, True, run.summary(), list(notes))
 
 

@@ -117,7 +117,7 @@ class Host:
                 outcome.exit_code,
                 summary.calls,
                 summary.cost_usd,
-                outcome.stopped_by,
+                outcome.not_done or outcome.stopped_by,
             )
         except Exception as err:  # a request's failure is its row; it never stalls the batch
             summary = run.summary()
