@@ -95,6 +95,8 @@ def test_a_refused_step_keeps_the_work_before_it_and_the_outcome_says_not_done()
     assert outcome.exit_code == 1 and not outcome.finished
     assert outcome.not_done is not None and outcome.not_done.startswith(NOT_DONE)
     assert "--approve send_reply" in outcome.not_done
+    # said once, as a note (stderr as it happens; `run --json` and chat list notes)
+    assert [n.message for n in outcome.notes if n.kind == "approval"] == [outcome.not_done]
     declined, _ = _draft_then_send(Approval.of([], ask=lambda *_a, **_k: False))
     assert declined.output.startswith("Dear customer") and declined.exit_code == 1
     assert declined.not_done == "not done: send_reply was declined by the person at the terminal"
@@ -155,7 +157,7 @@ def test_without_a_terminal_the_step_does_not_run_and_the_refusal_is_traced(
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith(DRAFT) and "not done" not in done.stdout
     (said,) = [line for line in done.stderr.splitlines() if "send_reply" in line]
-    assert said.startswith(NOT_DONE) and "--approve send_reply" in said
+    assert NOT_DONE in said and "--approve send_reply" in said
     assert "Traceback" not in done.stderr
     calls, decisions = _trace(trace)
     assert calls == ["draft_reply"]  # send_reply's model was never called

@@ -104,7 +104,7 @@ class Approval:
         verdict = "approved" if decision.approved else "refused"
         if step_input is None:
             note("approval", f"tool {tool!r} {verdict} by {decision.by}")
-        elif decision.approved:  # a refused step's one line is its NotDone (see `gated`)
+        elif decision.approved:  # a refused step's note is its NotDone (see `gated`)
             note("approval", f"step {tool!r} approved by {decision.by}")
         if run.trace is not None:
             record = {"tool": tool, "approved": decision.approved, "by": decision.by}
@@ -135,7 +135,9 @@ def gated(name: str, step: Step, approval: Approval) -> Step:
             )
         else:
             why = "was declined by the person at the terminal"
-        raise NotDone(name, why, value)
+        refused = NotDone(name, why, value)
+        note("approval", str(refused))  # the one line on stderr, as it happens (chat included)
+        raise refused
 
     return named(name, ask_first)
 

@@ -54,8 +54,7 @@ async def execute(flow: StepLike, run: Run, value: Any) -> Outcome:
         except NotDone as exc:
             summary = run.summary()
             stopped = summary.stopped_by  # a loop capped before the refusal still says so
-            said = [*notes, Note("approval", exc.step, str(exc))]  # not logged: the caller says it
-            return Outcome(exc.output, stopped, False, summary, said, not_done=str(exc))
+            return Outcome(exc.output, stopped, False, summary, list(notes), not_done=str(exc))
     return Outcome(output, run.summary().stopped_by, True, run.summary(), list(notes))
 
 
