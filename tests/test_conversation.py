@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -152,8 +153,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.url()
 
 
-def test_the_store_keeps_turns_state_and_spending_and_reset_keeps_the_spending(db_url: str) -> None:
-    store = SessionStore(db_url, "proj")
+@pytest.fixture
+def open_store(db_url: str) -> Iterator[Callable[[str], SessionStore]]:
+    """`SessionStore(db_url, project)`, every one closed at teardown even when the test fails:
+    a PostgreSQL connection left to the garbage collector raises its ResourceWarning (an
+    error here) in whichever test the worker runs next."""
+    opened: list[SessionStore] = []
+
+    def open_(project: str) -> SessionStore:
+        opened.append(SessionStore(db_url, project))
+        return opened[-1]
+
+    yield open_
+    for store in opened:
+        store.close()
+
+
+def test_the_store_keeps_turns_state_and_spending_and_reset_keeps_the_spending(
+    open_store: Callable[[str], SessionStore],
+) -> None:
+    store = open_store("proj")
     session = store.open("s1")
     assert session.turns == [] and session.spent_usd == 0
     session.turns.append(Turn(user="hi", reply="hello"))
@@ -161,18 +180,18 @@ def test_the_store_keeps_turns_state_and_spending_and_reset_keeps_the_spending(d
     store.record_turn(session, session.turns[-1], 0.25, 2)
     store.record_turn(session, None, 0.5, 1)  # a turn a budget stopped before any reply
     store.close()
-    again = SessionStore(db_url, "proj")  # another connection, as another process has
+    again = open_store("proj")  # another connection, as another process has
     loaded = again.load("s1")
     assert loaded is not None
     assert loaded.turns == [Turn(user="hi", reply="hello")] and loaded.state.facts == ["f"]
     assert (loaded.spent_usd, loaded.calls) == (0.75, 3)
-    other = SessionStore(db_url, "other")
+    other = open_store("other")
     assert other.load("s1") is None  # projects never mix
     other.close()
     # another process that opened the session before this turn adds its own: both are kept
     stale = again.load("s1")
     assert stale is not None
-    elsewhere = SessionStore(db_url, "proj")
+    elsewhere = open_store("proj")
     for store_, text in ((again, "from here"), (elsewhere, "from there")):
         session = stale.model_copy(deep=True)
         session.turns.append(Turn(user=text, reply="ok"))
