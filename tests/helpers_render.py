@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from advisor.answers import parse_answers
-from advisor.commands.new import spec_from
+from advisor.answers import load_answers, parse_answers
+from advisor.commands.new import spec_from, write_project
 from advisor.diagnose import diagnose
 from advisor.render import ProjectSpec
+from advisor.template_store import publish
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.yaml"))
 
@@ -40,6 +41,18 @@ PATTERN_ANSWERS: dict[str, dict[str, Any]] = {
 def spec_for(answers: dict[str, Any]) -> ProjectSpec:
     """The project spec the advisor makes from these answers."""
     return spec_from(diagnose(parse_answers(answers)))
+
+
+def example_spec(path: Path) -> ProjectSpec:
+    """The project spec the advisor makes from an answers file (an example's)."""
+    return spec_from(diagnose(load_answers(path)))
+
+
+def make_project(spec: ProjectSpec, root: Path, folder: str) -> tuple[Path, str]:
+    """Write `spec`'s project into `root/folder` from a template store of its own in `root`:
+    the project's path and its package name."""
+    made = write_project(spec, root / folder, published=publish(store=root / "store"))
+    return made.path, made.package
 
 
 def offline_env() -> dict[str, str]:

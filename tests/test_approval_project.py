@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from helpers_render import offline_env
+from helpers_render import example_spec, make_project, offline_env
 
 from advisor.answers import load_answers
-from advisor.commands.new import spec_from, write_project
 from advisor.diagnose import diagnose
-from advisor.template_store import publish
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +24,7 @@ ARGS = ("run", "--mock", "refund order A1", "--json")
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("approval")
-    spec = spec_from(diagnose(load_answers(EXAMPLE)))
-    made = write_project(spec, root / "desk", published=publish(store=root / "store"))
-    return made.path, made.package
+    return make_project(example_spec(EXAMPLE), tmp_path_factory.mktemp("approval"), "desk")
 
 
 def _run(project: tuple[Path, str], *extra: str) -> subprocess.CompletedProcess[str]:

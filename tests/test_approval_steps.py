@@ -13,12 +13,11 @@ from typing import Any
 
 import pexpect
 import pytest
-from helpers_render import offline_env
+from helpers_render import make_project, offline_env
 
 from advisor.answers import load_answers, parse_answers
-from advisor.commands.new import spec_from, write_project
+from advisor.commands.new import spec_from
 from advisor.diagnose import diagnose
-from advisor.template_store import publish
 from runtime.combinators import chain, execute_sync
 from runtime.combinators.approval import Approval, gated, terminal_ask
 from runtime.combinators.base import named
@@ -122,10 +121,8 @@ def test_the_terminal_asks_about_a_step_not_a_tool_the_model_chose() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("gated")
     spec = spec_from(diagnose(parse_answers(ANSWERS, source="test")))
-    made = write_project(spec, root / "desk", published=publish(store=root / "store"))
-    return made.path, made.package
+    return make_project(spec, tmp_path_factory.mktemp("gated"), "desk")
 
 
 def _cli(project: tuple[Path, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,12 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers_render import offline_env, project_suites
-
-from advisor.answers import load_answers
-from advisor.commands.new import spec_from, write_project
-from advisor.diagnose import diagnose
-from advisor.template_store import publish
+from helpers_render import example_spec, make_project, offline_env, project_suites
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "cascade-support.yaml"
 QUESTIONS = [
@@ -45,10 +40,7 @@ for question in json.loads(sys.argv[2]):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("cascade")
-    spec = spec_from(diagnose(load_answers(EXAMPLE)))
-    made = write_project(spec, root / "support", published=publish(store=root / "store"))
-    return made.path, made.package
+    return make_project(example_spec(EXAMPLE), tmp_path_factory.mktemp("cascade"), "support")
 
 
 def _python(project: tuple[Path, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,14 +15,10 @@ from pathlib import Path
 
 import pytest
 from batch_fixtures import env_mock, env_stub
-from helpers_render import project_suites, spec_for
+from helpers_render import example_spec, make_project, project_suites, spec_for
 from stub_server import StubServer
 
-from advisor.answers import load_answers
-from advisor.commands.new import spec_from, write_project
-from advisor.diagnose import diagnose
 from advisor.render import copier_data
-from advisor.template_store import publish
 from runtime.conversation.store import SessionStore
 from runtime.volume.store import sqlite_url
 
@@ -32,10 +28,7 @@ Project = tuple[Path, str]
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    root = tmp_path_factory.mktemp("chat")
-    spec = spec_from(diagnose(load_answers(EXAMPLE)))
-    made = write_project(spec, root / "tutor", published=publish(store=root / "store"))
-    return made.path, made.package
+    return make_project(example_spec(EXAMPLE), tmp_path_factory.mktemp("chat"), "tutor")
 
 
 def _chat(

@@ -14,12 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_render import offline_env
-
-from advisor.answers import load_answers
-from advisor.commands.new import spec_from, write_project
-from advisor.diagnose import diagnose
-from advisor.template_store import publish
+from helpers_render import example_spec, make_project, offline_env
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "planned-research.yaml"
 
@@ -28,10 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("dag")
-    spec = spec_from(diagnose(load_answers(EXAMPLE)))
-    made = write_project(spec, root / "brief", published=publish(store=root / "store"))
-    return made.path, made.package
+    return make_project(example_spec(EXAMPLE), tmp_path_factory.mktemp("dag"), "brief")
 
 
 def _python(project: tuple[Path, str], *args: str, text: str = "") -> str:

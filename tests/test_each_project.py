@@ -10,12 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers_render import offline_env
+from helpers_render import example_spec, make_project, offline_env
 
 from advisor.answers import load_answers
-from advisor.commands.new import spec_from, write_project
 from advisor.diagnose import diagnose
-from advisor.template_store import publish
 from runtime.params import with_defaults
 from runtime.plan import Node
 
@@ -55,10 +53,7 @@ def test_max_items_is_checked_and_filled_when_settings_load() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = tmp_path_factory.mktemp("each")
-    spec = spec_from(diagnose(load_answers(EXAMPLE)))
-    made = write_project(spec, root / "digest", published=publish(store=root / "store"))
-    return made.path, made.package
+    return make_project(example_spec(EXAMPLE), tmp_path_factory.mktemp("each"), "digest")
 
 
 def _run(project: tuple[Path, str], text: str, *extra: str) -> dict[str, object]:
