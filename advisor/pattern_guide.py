@@ -14,8 +14,10 @@ from runtime.catalog import PatternInfo
 from runtime.plan import PatternId
 
 
-class PatternGuide(PatternInfo):
-    """Everything the advisor says about one pattern of the ladder."""
+class PatternProse(BaseModel):
+    """The advisor's words for one pattern (joined to the runtime's facts in PatternGuide)."""
+
+    model_config = ConfigDict(frozen=True)
 
     title: str
     """Human name."""
@@ -33,19 +35,14 @@ class PatternGuide(PatternInfo):
     """A small ASCII drawing of the topology."""
 
 
-class _Prose(BaseModel):
-    """The advisor's words for one pattern, joined to the runtime's facts below."""
+class PatternGuide(PatternProse, PatternInfo):
+    """Everything the advisor says about one pattern of the ladder: facts and prose."""
 
-    model_config = ConfigDict(frozen=True)
+
+class _Prose(PatternProse):
+    """The prose of the pattern `id`."""
 
     id: PatternId
-    title: str
-    summary: str
-    when: tuple[str, ...]
-    when_not: tuple[str, ...]
-    critical_path: str
-    failure_modes: tuple[str, ...]
-    diagram: str
 
 
 _PROSE: tuple[_Prose, ...] = (
