@@ -85,7 +85,8 @@ def _steps(est: Estimate) -> Table:
         )
     if est.calibration is not None:
         lines = [f"* measured from {est.calibration.runs} traced run(s)"]
-        table.caption = "\n".join(lines + items_lines(est.calibration.items))
+        lines += items_lines(est.calibration.items, est.calibration.item_counts)
+        table.caption = "\n".join(lines)
     return table
 
 

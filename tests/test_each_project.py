@@ -56,7 +56,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return make_project(example_spec(EXAMPLE), tmp_path_factory.mktemp("each"), "digest")
 
 
-def _run(project: tuple[Path, str], text: str, *extra: str) -> dict[str, object]:
+def _run(project: tuple[Path, str], text: str, *extra: str, code: int = 0) -> dict[str, object]:
     path, package = project
     done = subprocess.run(
         [sys.executable, "-m", package, "run", "--mock", "--json", "-", *extra],
@@ -67,7 +67,7 @@ def _run(project: tuple[Path, str], text: str, *extra: str) -> dict[str, object]
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == code, done.stderr
     doc: dict[str, object] = json.loads(done.stdout)
     return doc
 
@@ -88,14 +88,15 @@ def test_the_project_runs_the_step_once_per_paragraph_then_combines(
 
 
 @pytest.mark.slow
-def test_items_over_max_items_are_dropped_and_the_run_says_so(
+def test_items_over_max_items_are_left_out_and_the_run_says_a_cap_stopped_it(
     project: tuple[Path, str],
 ) -> None:
     path, package = project
     settings = json.loads((path / package / "settings.json").read_text())
     cap = settings["plan"]["children"][0]["params"]["max_items"]
-    doc = _run(project, "\n\n".join(f"Part {i}." for i in range(cap + 3)))
+    doc = _run(project, "\n\n".join(f"Part {i}." for i in range(cap + 3)), code=3)
     assert _calls(doc, "summarize_section") == cap
+    assert doc["stopped_by"] == f"max_items={cap} (would reach {cap + 3})"
     assert any(f"ran the first max_items={cap}" in str(n) for n in doc["notes"])  # type: ignore[attr-defined]
     # the cap that drops items is in the README's budgets and caps (it listed only the timeout)
     readme = (path / "README.md").read_text()

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from ..caps import clamp_to_cap
-from ..scope import scope
+from ..errors import CapReached
+from ..scope import current_path, scope
 from .base import Step, named, note
+from .each_trace import MapCount, map_line
 from .errors import BranchFailed
 from .fanout import fan_out, scoped_job
 
@@ -47,9 +49,13 @@ def each(
 ) -> Step:
     """Run `step` once per item `split` finds in the input, at most `max_items` of them.
 
-    Items over the cap are dropped with a note. An item that fails (a refusal, an error, a
-    timeout) is noted and left out; the others, already paid for, are kept. A budget or cap
-    stop keeps the finished items' results as the best so far.
+    Items over the cap are left out the way other caps end a loop (CONTRACTS §4): a "cap"
+    note, and the run's `stopped_by` says `max_items=K (would reach N)` so `run` exits 3; the
+    items that ran still go on, joined, to the next step (the best result). The trace gets a
+    `{"map": {...}}` line with the items found and the items run, so the estimate learns what
+    inputs really hold. An item that fails (a refusal, an error, a timeout) is noted and left
+    out; the others, already paid for, are kept. A budget or cap stop keeps the finished
+    items' results as the best so far.
     """
     if max_items < 1:
         raise ValueError(f"max_items must be >= 1, got {max_items}")
@@ -58,8 +64,7 @@ def each(
         with scope(name):
             items = split(str(value))
             keep = clamp_to_cap("max_items", max_items, len(items))
-            if len(items) > keep:
-                note("dropped", f"input has {len(items)} items; ran the first max_items={keep}")
+            _trace(run, name, MapCount(len(items), keep, max_items))
             jobs = [
                 (f"item#{i}", scoped_job(run, f"item#{i}", step, item))
                 for i, item in enumerate(items[:keep], 1)
@@ -77,9 +82,31 @@ def each(
             if jobs and not got.outputs:
                 key, why = next(iter(got.missing.items()))
                 raise BranchFailed(key, why)
+            if len(items) > keep:
+                _capped(run, len(items), max_items)
             return joined
 
     return named(name, run_each)
+
+
+def _capped(run: Run, found: int, max_items: int) -> None:
+    """Say the cap left items out, as `max_rounds` and `max_steps` do: a note, and the run's
+    `stopped_by`, so the result is marked the best so far (exit 3), not a complete one."""
+    cap = CapReached("max_items", max_items, found)
+    run.note_stop(cap)
+    left = found - max_items
+    note(
+        "cap",
+        f"input has {found} items; ran the first max_items={max_items}, left {left} out "
+        "(raise max_items in settings.json to run them all)",
+        cap=cap.reason,
+    )
+
+
+def _trace(run: Run, name: str, count: MapCount) -> None:
+    trace = getattr(run, "trace", None)
+    if trace is not None:
+        trace.write(map_line(name, ">".join(current_path()), count))
 
 
 def _text(output: Any) -> str:

@@ -13,11 +13,12 @@ from typing import Any
 
 from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
 from ..combinators.cascade_trace import Escalations, escalations
+from ..combinators.each_trace import TRACE_KEY as MAP_KEY
 from ..model_calls.calltypes import INTERRUPTED
 from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
-from .fanouts import mean_items, mean_waves
+from .fanouts import ItemCounts, item_counts, mean_waves
 
 
 @dataclass
@@ -53,6 +54,8 @@ class RunRecord:
     """Dollars the run spent (the summary line's figure, else the sum of its calls)."""
     decisions: list[Mapping[str, Any]] = field(default_factory=list)
     """Its cascades' decisions (`{"cascade": {...}}` lines): kept or escalated."""
+    maps: list[Mapping[str, Any]] = field(default_factory=list)
+    """Its maps' splits (`{"map": {...}}` lines): the items found and the items run."""
 
 
 @dataclass
@@ -70,7 +73,10 @@ class Calibration:
     escalations: dict[str, Escalations] = field(default_factory=dict)
     """Per cascade name: answers judged and answers escalated to the strong model."""
     items: dict[str, float] = field(default_factory=dict)
-    """Per map name (`each`): mean items a request split into, over the runs it ran in."""
+    """Per map name (`each`): mean items a request's input held, over the runs it ran in (the
+    real count, which may pass `max_items`: the estimate prices at most the cap)."""
+    item_counts: dict[str, ItemCounts] = field(default_factory=dict)
+    """Per map name: the items found and run, the cap, and how many requests it left items out."""
     waves: dict[str, float] = field(default_factory=dict)
     """Per orchestrator with dependencies: mean waves a request's plan had, over its runs."""
 
@@ -85,6 +91,7 @@ def read_runs(path: Path) -> list[RunRecord]:
     runs: list[RunRecord] = []
     calls: list[Mapping[str, Any]] = []
     decisions: list[Mapping[str, Any]] = []
+    maps: list[Mapping[str, Any]] = []
     for number, line in _lines(path):
         if not line.strip():
             continue
@@ -94,17 +101,20 @@ def read_runs(path: Path) -> list[RunRecord]:
         if CASCADE_KEY in rec:  # a cascade's decision to keep or escalate an answer
             decisions.append(rec)
             continue
+        if MAP_KEY in rec:  # a map's split: the items its input held and the items it ran
+            maps.append(rec)
+            continue
         if rec.get("summary"):
             cost = _number(path, number, rec, "cost_usd")
             if rec.get("stopped_by") != INTERRUPTED:  # a Ctrl-C'd run measures nothing whole
-                runs.append(RunRecord(calls, cost or _usd(calls), decisions))
-            calls, decisions = [], []
+                runs.append(RunRecord(calls, cost or _usd(calls), decisions, maps))
+            calls, decisions, maps = [], [], []
         else:
             for key in _NUMBERS:
                 _number(path, number, rec, key)
             calls.append(rec)
     if calls:
-        runs.append(RunRecord(calls, _usd(calls), decisions))
+        runs.append(RunRecord(calls, _usd(calls), decisions, maps))
     if not any(run.calls for run in runs):
         raise TraceError(
             f"trace {path} holds no model calls; pass a trace written by `run --trace`"
@@ -123,13 +133,15 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
     for run in runs:
         for rec in run.calls:
             sums.setdefault(step_name(rec), _Sums()).add(rec)
+    counts = item_counts((run.calls, run.maps) for run in runs)
     return Calibration(
         runs=len(runs),
         steps={name: _measured(s, len(runs)) for name, s in sums.items()},
         files=[str(p) for p in paths],
         mean_run_usd=sum(r.cost_usd for r in runs) / len(runs) if runs else 0.0,
         escalations=escalations(d for run in runs for d in run.decisions),
-        items=mean_items(run.calls for run in runs),
+        items={name: c.found for name, c in counts.items()},
+        item_counts=counts,
         waves=mean_waves(run.calls for run in runs),
     )
 
@@ -196,7 +208,7 @@ def _parse(path: Path, number: int, line: str) -> dict[str, Any]:
         rec = json.loads(line)
     except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
         raise TraceError(f"trace {path} line {number} is not JSON; pass a JSONL trace") from None
-    if not isinstance(rec, dict) or not ({"summary", "step", "approval", CASCADE_KEY} & set(rec)):
+    if not isinstance(rec, dict) or not (_KINDS & set(rec)):
         raise TraceError(f"trace {path} line {number} is not a trace record (no 'step')")
     return rec
 
@@ -212,6 +224,8 @@ def _usd(calls: Iterable[Mapping[str, Any]]) -> float:
 
 EVAL_PREFIX = EVAL_SCOPE + ">"
 """The step path of every call `eval` makes for the comparison."""
+_KINDS = {"summary", "step", "approval", CASCADE_KEY, MAP_KEY}
+"""The keys one of which makes a line a trace record: calls, summaries and decisions."""
 _NUMBERS = ("prompt_tokens", "completion_tokens", "latency_s", "cost_usd")
 """The figures a call line may carry; each is checked as it is read."""
 _MAX_FIGURE = 1e15

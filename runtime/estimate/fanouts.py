@@ -1,15 +1,21 @@
 """Fan-outs whose size each request decides, as traces saw them: a map's items, a plan's waves.
 
-A map's calls are traced under `MAP>item#N>STEP`, an orchestrator's planned waves under
-`NAME>waveN>...`. The distinct segments under one name in one run are what that request split
-into (retries and repairs of an item count once).
+A map writes one `{"map": {name, found, ran, max_items}}` line per split: the items the input
+held, not only those the cap let run, so the estimate learns the real count and can say when
+inputs hold more than `max_items`. Older traces have no such line; there the map's calls, traced
+under `MAP>item#N>STEP`, give the items that ran. An orchestrator's planned waves are traced
+under `NAME>waveN>...`. The distinct segments under one name in one run are what that request
+split into (retries and repairs of an item count once).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from ..combinators.each_trace import map_counts
 
 ITEM = re.compile(r"^item#\d+$")
 """The trace path segment of one item of a map."""
@@ -49,22 +55,85 @@ def waves_in(calls: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return segments_in(calls, WAVE)
 
 
-def mean_items(runs: Iterable[Iterable[Mapping[str, Any]]]) -> dict[str, float]:
-    """Per map name: mean items per request, over the runs in which that map ran."""
-    return mean_segments(runs, ITEM)
-
-
 def mean_waves(runs: Iterable[Iterable[Mapping[str, Any]]]) -> dict[str, float]:
     """Per orchestrator name: mean waves per request, over the runs in which it ran workers."""
     return mean_segments(runs, WAVE)
 
 
-def items_lines(items: Mapping[str, float]) -> list[str]:
-    """The report's words for what traces taught about maps."""
-    return [
-        f"map {name}: {mean:.3g} items per request, measured in traces (replaces expected_items)"
-        for name, mean in sorted(items.items())
-    ]
+@dataclass(frozen=True)
+class ItemCounts:
+    """One map's items over the traced runs it split in."""
+
+    found: float
+    """Mean items the inputs held (what the estimate learns as `expected_items`)."""
+    ran: float
+    """Mean items the map ran (at most `max_items` each time)."""
+    most: int
+    """The most items one input held."""
+    max_items: int | None
+    """The largest cap the traced runs had (None: an older trace without map lines)."""
+    runs: int
+    """Runs the map split in."""
+    capped_runs: int
+    """Runs whose input held more items than the cap let run."""
+
+
+def item_counts(
+    runs: Iterable[tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]],
+) -> dict[str, ItemCounts]:
+    """Per map name, over `(call lines, map lines)` per run: the items found and run.
+
+    A map line gives both counts; a map without one (an older trace) counts its distinct
+    `item#N` calls, which are the items that ran and, for want of better, the items found.
+    """
+    seen: dict[str, list[tuple[int, int, int | None]]] = {}
+    for calls, maps in runs:
+        split: dict[str, tuple[int, int, int | None]] = {
+            name: (c.found, c.ran, c.max_items) for name, c in map_counts(maps).items()
+        }
+        for name, n in items_in(calls).items():
+            split.setdefault(name, (n, n, None))
+        for name, counts in split.items():
+            seen.setdefault(name, []).append(counts)
+    out = {}
+    for name, rows in seen.items():
+        caps = [cap for _, _, cap in rows if cap is not None]
+        out[name] = ItemCounts(
+            found=sum(f for f, _, _ in rows) / len(rows),
+            ran=sum(r for _, r, _ in rows) / len(rows),
+            most=max(f for f, _, _ in rows),
+            max_items=max(caps) if caps else None,
+            runs=len(rows),
+            capped_runs=sum(f > r for f, r, _ in rows),
+        )
+    return out
+
+
+def over_cap_line(name: str, counts: ItemCounts) -> str:
+    """The words for a map whose inputs held more items than `max_items` let run."""
+    cap = "its cap" if counts.max_items is None else f"max_items={counts.max_items}"
+    return (
+        f"map {name}: inputs held {counts.found:.3g} items on average (up to {counts.most}); "
+        f"the map runs at most {cap}, so {counts.capped_runs} of {counts.runs} traced "
+        "request(s) left items out: raise max_items in settings.json to cover them "
+        "(the estimate prices at most max_items items per request)"
+    )
+
+
+def items_lines(
+    items: Mapping[str, float], counts: Mapping[str, ItemCounts] | None = None
+) -> list[str]:
+    """The report's words for what traces taught about maps (and any inputs over the cap)."""
+    out = []
+    for name, mean in sorted(items.items()):
+        out.append(
+            f"map {name}: {mean:.3g} items per request, measured in traces "
+            "(replaces expected_items)"
+        )
+        seen = (counts or {}).get(name)
+        if seen is not None and seen.capped_runs:
+            out.append(over_cap_line(name, seen))
+    return out
 
 
 def waves_lines(waves: Mapping[str, float]) -> list[str]:

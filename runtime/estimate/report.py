@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chart import Series, money, text_chart
-from .fanouts import items_lines, waves_lines
+from .fanouts import items_lines, over_cap_line, waves_lines
 from .figures import Estimate
 
 
@@ -94,6 +94,22 @@ def contract_dict(est: Estimate) -> dict[str, Any]:
             "files": est.calibration.files,
             "traced_usd_per_run": usd(est.calibration.mean_run_usd),
             "items_per_request": {k: round(v, 4) for k, v in est.calibration.items.items()},
+            "items_run_per_request": {
+                k: round(c.ran, 4) for k, c in est.calibration.item_counts.items()
+            },
+            # maps whose inputs held more items than max_items let run (priced at the cap)
+            "items_over_cap": {
+                k: {
+                    "found_per_request": round(c.found, 4),
+                    "most_found": c.most,
+                    "max_items": c.max_items,
+                    "capped_runs": c.capped_runs,
+                    "runs": c.runs,
+                    "advice": over_cap_line(k, c),
+                }
+                for k, c in est.calibration.item_counts.items()
+                if c.capped_runs
+            },
         },
     }
 
@@ -157,7 +173,7 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
     out += ["", text_chart(series(est), est.volume_per_day, width=min(48, width - 10))]
     if est.calibration is not None:
         out += ["", f"calibrated from {est.calibration.runs} traced run(s) (* = measured step)"]
-        out += items_lines(est.calibration.items)
+        out += items_lines(est.calibration.items, est.calibration.item_counts)
         out += waves_lines(est.calibration.waves)
     out += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
     return "\n".join(out)
