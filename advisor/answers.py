@@ -31,7 +31,7 @@ from .task_model import (
     flat_specs,
 )
 from .task_rules import coerce_steps, contradiction
-from .userfiles import ANSWERS_NODES, brief, clip, parse, read_text
+from .userfiles import ANSWERS_NODES, brief, clip, is_stdin, read_document, shown
 
 Flow = Literal["known", "depends-on-input", "unknown"]
 
@@ -50,6 +50,10 @@ MAX_BUDGET_USD = 10_000.0
 MAX_VOLUME = 10**12
 """Highest requests per day accepted."""
 _FIX = "pass an existing YAML or JSON file (the format is in docs/answers.md)"
+_STDIN_FIX = (
+    "pipe them in (`... --answers - < answers.yaml`; YAML or JSON, at least `name: desk`), "
+    "or pass --answers FILE"
+)
 
 
 class Answers(BaseModel):
@@ -281,7 +285,7 @@ FIELDS: tuple[str, ...] = tuple((info.alias or name) for name, info in Answers.m
 def load_answers(path: Path) -> Answers:
     """Read and validate an answers file; every problem is a one-line `UserError`."""
     data = _read_mapping(path)
-    return parse_answers(data, source=str(path))
+    return parse_answers(data, source=shown(path))
 
 
 def parse_answers(data: dict[str, Any], *, source: str = "answers") -> Answers:
@@ -296,15 +300,18 @@ def parse_answers(data: dict[str, Any], *, source: str = "answers") -> Answers:
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:
-    text = read_text(path, what="answers file", fix=_FIX)
-    as_json = path.suffix.lower() == ".json"
-    data = parse(text, source=str(path), as_json=as_json, max_nodes=ANSWERS_NODES)
+    """The mapping in an answers file, or piped into stdin when the path is `-`."""
+    source = shown(path)
+    data = read_document(
+        path, what="answers", fix=_FIX, stdin_fix=_STDIN_FIX, max_nodes=ANSWERS_NODES
+    )
     if data is None:
-        raise UserError(f"{path}: the file is empty; it needs at least `name: my-project`")
+        what = "only comments were piped in" if is_stdin(path) else "the file is empty"
+        raise UserError(f"{source}: {what}; it needs at least `name: my-project`")
     if not isinstance(data, dict):
         got = type(data).__name__
         raise UserError(
-            f"{path}: expected a mapping of answers (key: value), got a {got}; "
+            f"{source}: expected a mapping of answers (key: value), got a {got}; "
             "the format is in docs/answers.md"
         )
     return data

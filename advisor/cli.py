@@ -32,7 +32,8 @@ AnswersOpt = Annotated[
     typer.Option(
         "--answers",
         "-a",
-        help="Answers file (YAML or JSON; format: docs/answers.md) instead of the interview.",
+        help="Answers file (YAML or JSON; format: docs/answers.md) instead of the interview; "
+        "- reads it from stdin.",
     ),
 ]
 DataOpt = Annotated[

@@ -26,6 +26,7 @@ from .interview import (
     run_questions,
 )
 from .recommendation import Recommendation
+from .userfiles import shown
 
 NO_TERMINAL = (
     "no answers to work from: stdin is not a terminal, so there is no interview; pass "
@@ -56,7 +57,7 @@ def obtain(
         if not preset:
             return diagnose(loaded)
         given = loaded.model_dump(by_alias=True, exclude_unset=True)
-        return diagnose(parse_answers(given | preset, source=f"{answers_path} with --data"))
+        return diagnose(parse_answers(given | preset, source=f"{shown(answers_path)} with --data"))
     tty = sys.stdin.isatty() if stdin_is_tty is None else stdin_is_tty
     if not tty:
         if not preset:

@@ -1,5 +1,7 @@
 """Reading a YAML or JSON file a user hands us, whatever it holds, in bounded time and memory.
 
+`-` names standard input (`--answers -`): the same limits apply to what is piped in.
+
 Every way such a file can be hostile becomes one `UserError` line naming the file and the
 fix: missing, a directory, a FIFO, unreadable, larger than `MAX_BYTES`, not UTF-8, not valid
 YAML/JSON, nested deeper than `MAX_DEPTH`, aliases that expand past `MAX_NODES` values (a
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,8 @@ MAX_NODES = 100_000
 record holds a few thousand; `ANSWERS_NODES` is the tighter bound for answers files)."""
 ANSWERS_NODES = 10_000
 """The most values an answers file may hold (50-entry lists and models stay far below)."""
+STDIN = "-"
+"""The path that means standard input, as Unix tools read it (`--answers -`)."""
 _SHOWN = 40
 _MAX_DIGITS = 30
 
@@ -108,17 +113,93 @@ def parse_yaml(
         raise UserError(f"{source}: not valid YAML ({_where(err)}); {fix}") from None
 
 
+def is_stdin(path: Path | str) -> bool:
+    """Whether a path given on the command line means standard input."""
+    return str(path) == STDIN
+
+
+def shown(path: Path | str) -> str:
+    """A path as messages name it: `stdin` for `-`."""
+    return "stdin" if is_stdin(path) else str(path)
+
+
+def read_stdin(*, what: str, fix: str) -> str:
+    """The UTF-8 text piped into stdin, at most `MAX_BYTES`; a terminal or nothing is refused.
+
+    `what` names the content for the user (e.g. "answers"); `fix` says what to do instead.
+    """
+    stream = sys.stdin
+    try:
+        if stream is None or stream.isatty():
+            raise UserError(f"`-` reads the {what} from stdin, but nothing is piped in; {fix}")
+        raw = getattr(stream, "buffer", None)  # a StringIO stand-in (tests) has none
+        data = raw.read(MAX_BYTES + 1) if raw is not None else stream.read(MAX_BYTES + 1).encode()
+    except (OSError, ValueError) as exc:  # closed, or pytest's capture refusing reads
+        raise UserError(f"cannot read the {what} from stdin ({exc}); {fix}") from None
+    if len(data) > MAX_BYTES:
+        raise UserError(f"stdin holds more than the {_size()} limit for {what}; {fix}")
+    if not data.strip():
+        raise UserError(f"stdin is empty: no {what} were piped in; {fix}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UserError(
+            f"stdin is not UTF-8 text (byte 0x{err.object[err.start]:02x}); "
+            f"pipe the {what} as UTF-8 text"
+        ) from None
+
+
+def read_document(
+    path: Path, *, what: str, fix: str, stdin_fix: str, max_nodes: int = MAX_NODES
+) -> Any:
+    """The document in a YAML or JSON file (JSON by its `.json` suffix), or on stdin for `-`.
+
+    `what` names the content ("answers"); `fix` and `stdin_fix` say what to pass instead.
+    """
+    source = shown(path)
+    if is_stdin(path):
+        text = read_stdin(what=what, fix=stdin_fix)
+        return parse_either(text, source=source, max_nodes=max_nodes)
+    text = read_text(path, what=f"{what} file", fix=fix)
+    return parse(text, source=source, as_json=path.suffix.lower() == ".json", max_nodes=max_nodes)
+
+
+def parse_either(text: str, *, source: str, max_nodes: int = MAX_NODES) -> Any:
+    """JSON or YAML, told apart by the text (stdin has no file suffix to go by).
+
+    A document starting with `{` is read as JSON; if it is not valid JSON it may still be a
+    YAML flow mapping (`{name: x}`), and if it is neither the JSON error is the one shown.
+    """
+    if not text.lstrip().startswith("{"):
+        return parse_yaml(text, source=source, max_nodes=max_nodes)
+    try:
+        return _json_document(text, source, max_nodes)
+    except json.JSONDecodeError as err:
+        try:
+            return parse_yaml(text, source=source, max_nodes=max_nodes)
+        except UserError:
+            raise UserError(_not_json(source, err)) from None
+
+
 def _parse_json(text: str, source: str, max_nodes: int) -> Any:
+    try:
+        return _json_document(text, source, max_nodes)
+    except json.JSONDecodeError as err:
+        raise UserError(_not_json(source, err)) from None
+
+
+def _not_json(source: str, err: json.JSONDecodeError) -> str:
+    return f"{source}: not valid JSON (line {err.lineno}: {err.msg}); fix the syntax"
+
+
+def _json_document(text: str, source: str, max_nodes: int) -> Any:
+    """The JSON document, checked for depth and size; a syntax error is left to the caller."""
     try:
         data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int)
     except _Refused as err:
         raise UserError(f"{source}: {err}") from None
     except RecursionError:
         raise UserError(f"{source}: {_too_deep()}") from None
-    except json.JSONDecodeError as err:
-        raise UserError(
-            f"{source}: not valid JSON (line {err.lineno}: {err.msg}); fix the syntax"
-        ) from None
     depth, count = _shape(data)
     if depth > MAX_DEPTH:
         raise UserError(f"{source}: {_too_deep()}")
