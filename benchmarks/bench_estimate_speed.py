@@ -36,6 +36,7 @@ def make_project(root: Path) -> Path:
     )
     pkg = root / "desk"
     (pkg / "prompts").mkdir(parents=True)
+    (root / "wfadvise-answers.yaml").write_text("name: desk\n")  # names the package
     (pkg / "settings.json").write_text(Settings(name="desk", pattern="routing", plan=plan).dump())
     for step in plan.all_steps():
         (pkg / "prompts" / f"{step}.md").write_text(

@@ -27,6 +27,7 @@ def make_project(root: Path, model: str = "openai/gpt-4o-mini") -> Path:
     )
     pkg = root / "desk"
     (pkg / "prompts").mkdir(parents=True)
+    (root / "wfadvise-answers.yaml").write_text("name: desk\n")  # names the package
     (pkg / "settings.json").write_text(settings.dump())
     (pkg / "prompts" / "draft.md").write_text("Draft a reply to this email:\n{input}\n" * 20)
     (pkg / "prompts" / "review.md").write_text("Review:\n{input}\n")
@@ -137,7 +138,7 @@ def test_bad_inputs_exit_2_with_one_line(
 
 def test_not_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = invoke(capsys, str(tmp_path))
-    assert code == 2 and "not a generated project" in out
+    assert code == 2 and "not a wfadvise project" in out
 
 
 def test_unknown_model_names_it_and_the_way_out(

@@ -265,6 +265,7 @@ def test_estimate_does_not_wait_on_a_fifo_trace(tmp_path: Path) -> None:
 def test_estimate_of_a_project_with_an_unreadable_settings_file(kind: str, tmp_path: Path) -> None:
     settings = tmp_path / "proj" / "pkg" / "settings.json"
     settings.parent.mkdir(parents=True)
+    (tmp_path / "proj" / "wfadvise-answers.yaml").write_text("name: pkg\n", encoding="utf-8")
     if kind == "fifo":
         os.mkfifo(settings)
     else:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -24,7 +26,28 @@ from runtime.estimate.report import series
 from runtime.settings import Settings
 
 from ..errors import UserError
-from ..userfiles import MAX_BYTES
+from ..identifiers import package_name
+from ..userfiles import MAX_BYTES, parse_yaml, read_text
+from .new import ANSWERS_FILE
+from .update import ANSWERS_FILE as COPIER_ANSWERS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+
+    def _toml(text: str) -> dict[str, Any]:
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return {}
+
+else:
+
+    def _toml(text: str) -> dict[str, Any]:
+        return {}  # tomllib is 3.11+; the two answers files name the package anyway
+
+
+SETTINGS_FILE = "settings.json"
+"""The generated package's settings, beside its `prompts/` folder."""
 
 
 def estimate_command(
@@ -69,18 +92,7 @@ def load_project(directory: Path) -> tuple[Settings, Path]:
     """The settings file and prompt folder of a generated project."""
     if not directory.is_dir():
         raise UserError(f"{directory}: no such directory; pass a project made by `wfadvise new`")
-    found = sorted(directory.glob("*/settings.json"))
-    if not found:
-        raise UserError(
-            f"{directory} is not a generated project (no PKG/settings.json); pass a project "
-            "made by `wfadvise new`, or --answers FILE"
-        )
-    if len(found) > 1:
-        names = ", ".join(str(p.relative_to(directory)) for p in found)
-        raise UserError(
-            f"{directory} holds several settings files ({names}); pass the project root"
-        )
-    path = found[0]
+    path = settings_path(directory)
     if not path.is_file():
         raise UserError(f"{path} is not a regular file; regenerate the project or restore it")
     if path.stat().st_size > MAX_BYTES:
@@ -94,6 +106,79 @@ def load_project(directory: Path) -> tuple[Settings, Path]:
             f"{path}: not a valid settings file ({_first_line(exc)}); fix or regenerate it"
         ) from None
     return settings, path.parent / "prompts"
+
+
+def settings_path(directory: Path) -> Path:
+    """Where the project in `directory` keeps its settings: `PKG/settings.json` for the package
+    its answers files or pyproject name, or `settings.json` when `directory` is the package.
+
+    Only those places: any other `*/settings.json` under the folder belongs to something else
+    (`estimate /tmp` once read a stray `/tmp/tmpXXXX/settings.json`).
+    """
+    packages = project_packages(directory)
+    for package in packages:
+        candidate = directory / package / SETTINGS_FILE
+        if candidate.exists() or candidate.is_symlink():  # a FIFO is found, then refused
+            return candidate
+    if packages:
+        where = f"{packages[0]}/{SETTINGS_FILE}"
+        raise UserError(
+            f"{directory / where} is missing; restore it (`git checkout -- {where}`) or "
+            "regenerate the project with `wfadvise new`"
+        )
+    if all((directory / name).is_file() for name in (SETTINGS_FILE, "__init__.py", "__main__.py")):
+        return directory / SETTINGS_FILE  # DIR is the project's package itself
+    raise UserError(
+        f"not a wfadvise project: {directory} (no {ANSWERS_FILE} / PKG/{SETTINGS_FILE}); "
+        "pass a project folder or --answers FILE"
+    )
+
+
+def project_packages(directory: Path) -> list[str]:
+    """The package names the project's own files give, most trusted first, no duplicates."""
+    names = [
+        _recorded(directory / COPIER_ANSWERS, "package"),
+        _package_of(_recorded(directory / ANSWERS_FILE, "name")),
+        *_pyproject_packages(directory / "pyproject.toml"),
+    ]
+    return list(dict.fromkeys(n for n in names if n is not None and n.isidentifier()))
+
+
+def _recorded(path: Path, key: str) -> str | None:
+    """One string value of a YAML mapping the project holds; None if it is not there."""
+    if not path.is_file():
+        return None
+    try:
+        data = parse_yaml(read_text(path, what="file", fix="-"), source=str(path))
+    except UserError:  # a damaged record: the other files may still name the package
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _package_of(project_name: str | None) -> str | None:
+    return None if project_name is None else package_name(project_name)
+
+
+def _pyproject_packages(path: Path) -> list[str]:
+    """The packages pyproject.toml lists for setuptools, then the one its name gives."""
+    if not path.is_file():
+        return []
+    try:
+        data = _toml(read_text(path, what="file", fix="-"))
+    except UserError:
+        return []
+    found = _dig(data, "tool", "setuptools", "packages", "find", "include")
+    name = _dig(data, "project", "name")
+    out = [p.rstrip("*") for p in found if isinstance(p, str)] if isinstance(found, list) else []
+    return [*out, *([package_name(name)] if isinstance(name, str) else [])]
+
+
+def _dig(data: object, *keys: str) -> object:
+    """`data[k1][k2]...`, or None where a level is missing or not a table."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
 
 
 def run_estimate(
