@@ -20,6 +20,7 @@ from runtime.combinators import chain, execute_sync, llm
 from runtime.combinators.each import each, split_text
 from runtime.estimate import estimate_settings
 from runtime.estimate.calibrate import calibrate
+from runtime.estimate.fanouts import items_lines
 from runtime.model_calls.models import Run
 from runtime.model_calls.simulated import SimulatedModel
 from tests.clirun import run_cli
@@ -131,6 +132,19 @@ def test_traces_of_inputs_within_the_cap_give_no_advice_to_raise_it(
     )
     cal = json.loads(data.out)["calibration"]
     assert cal["items_per_request"] == {MAP: 3.0} and cal["items_over_cap"] == {}
+
+
+def test_one_request_over_the_cap_is_reported_even_when_the_mean_is_under_it(
+    tmp_path: Path,
+) -> None:
+    trace = tmp_path / "two.jsonl"
+    run_book(trace, "\n\n".join(["a", "b", "c"]))  # 3 items
+    run_book(trace, BOOK + "\n\none more")  # 12 items, 8 run
+    counts = calibrate([trace]).item_counts[MAP]
+    assert (counts.found, counts.ran, counts.most, counts.capped_runs) == (7.5, 5.5, 12, 1)
+    (advice,) = items_lines({MAP: counts.found}, {MAP: counts})[1:]
+    assert "inputs held 7.5 items on average (up to 12)" in advice
+    assert "1 of 2 traced request(s) left items out" in advice
 
 
 @pytest.fixture(scope="module")

@@ -112,8 +112,9 @@ def item_counts(
 def over_cap_line(name: str, counts: ItemCounts) -> str:
     """The words for a map whose inputs held more items than `max_items` let run."""
     cap = "its cap" if counts.max_items is None else f"max_items={counts.max_items}"
+    most = f" (up to {counts.most})" if counts.most > counts.found else ""
     return (
-        f"map {name}: inputs held {counts.found:.3g} items on average (up to {counts.most}); "
+        f"map {name}: inputs held {counts.found:.3g} items on average{most}; "
         f"the map runs at most {cap}, so {counts.capped_runs} of {counts.runs} traced "
         "request(s) left items out: raise max_items in settings.json to cover them "
         "(the estimate prices at most max_items items per request)"

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from ..combinators.each_trace import TRACE_KEY as MAP_KEY
 from ..errors import TraceFileError
 from .secrets import scrub
 
@@ -70,7 +71,7 @@ def _require_trace(path: Path) -> None:
         record = json.loads(first.decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         record = None
-    if not (isinstance(record, dict) and ("step" in record or "summary" in record)):
+    if not (isinstance(record, dict) and _KINDS & set(record)):
         raise TraceFileError(
             f"{path} exists and is not a trace, so it is left alone; pass a new file name "
             "or an existing trace (written by `run --trace`) to append to"
@@ -78,6 +79,9 @@ def _require_trace(path: Path) -> None:
 
 
 _FIRST_LINE_MAX = 1 << 20
+_KINDS = {"step", "summary", MAP_KEY}
+"""Keys that make a first line a trace record: a call, a run's summary, or a map's split (a map
+writes its split before its items' calls, so a run of a map-first flow opens with one)."""
 
 
 def _clean(value: Any) -> Any:
