@@ -6,6 +6,7 @@ pattern's own plan, with the default prompt size: what `wfadvise estimate --answ
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from runtime.errors import UnknownPriceError
@@ -22,6 +23,18 @@ def expected_usd(rec: Recommendation) -> float | None:
         return estimate_settings(rec.settings(), {}, with_alternatives=False).total.usd_exp
     except UnknownPriceError:
         return None
+
+
+def worst_calls(rec: Recommendation) -> int | None:
+    """Most model calls a request can make with transport retries and output repairs, capped
+    by the run's limits: `wfadvise estimate`'s worst (per_request.worst_calls). The
+    recommendation's own `calls_per_request.worst` counts the designed calls only. None when
+    a model has no known price (the engine needs prices) or nothing bounds the calls."""
+    try:
+        worst = estimate_settings(rec.settings(), {}, with_alternatives=False).total.calls_worst
+    except UnknownPriceError:
+        return None
+    return int(worst) if math.isfinite(worst) else None
 
 
 def alternatives(rec: Recommendation) -> dict[str, Recommendation]:

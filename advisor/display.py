@@ -19,7 +19,7 @@ from runtime.estimate import DAYS_PER_MONTH
 from runtime.estimate.chart import money
 from runtime.plan import Node
 
-from .costs import alternatives, usd_by_pattern
+from .costs import alternatives, usd_by_pattern, worst_calls
 from .pattern_guide import PATTERNS, ladder
 from .recommendation import Recommendation
 
@@ -73,7 +73,8 @@ def _cost_line(rec: Recommendation, usd: float | None) -> str:
     calls = rec.calls_per_request
     unit = "turn" if rec.answers.conversation else "request"  # a chat is priced per turn
     text = (
-        f"[bold]cost[/]: {_n_calls(calls.expected)} per {unit} ({calls.worst} at most, "
+        f"[bold]cost[/]: {_n_calls(calls.expected)} per {unit} "
+        f"({_worst_calls(calls.worst, worst_calls(rec))}; "
         f"{calls.critical_path:g} one after another), "
     )
     if usd is None:
@@ -83,6 +84,16 @@ def _cost_line(rec: Recommendation, usd: float | None) -> str:
         text + f"[bold]{dollars(usd)}[/] a {unit}; about "
         f"{money(usd * volume * DAYS_PER_MONTH)} a month at {volume:,} a day"
     )
+
+
+def _worst_calls(designed: int, with_retries: int | None) -> str:
+    """Both worst cases, each named: the designed calls (recommend's `calls_per_request`) and
+    `wfadvise estimate`'s worst, which adds transport retries and output repairs."""
+    if with_retries is None:
+        return f"at most {designed} as designed, more with retries and repairs"
+    if with_retries <= designed:  # the run's max_calls bounds it all
+        return f"at most {with_retries}, retries and repairs included"
+    return f"at most {designed} as designed, {with_retries} with retries and repairs"
 
 
 def _n_calls(n: float) -> str:

@@ -50,7 +50,7 @@ def _totals(est: Estimate) -> Table:
     table.add_column("")
     table.add_column("expected", justify="right")
     table.add_column("worst (bound)", justify="right")
-    table.add_row("model calls", str(number(t.calls_exp)), str(int(t.calls_worst)))
+    table.add_row("model calls", str(number(t.calls_exp)), _worst_calls(est))
     table.add_row("tokens", f"{round(t.tokens_exp):,}", _worst(est.worst("tokens"), "{:,.0f}"))
     table.add_row("dollars", money(t.usd_exp), _worst(est.worst("usd"), "${:.6f}"))
     table.add_row(
@@ -58,11 +58,23 @@ def _totals(est: Estimate) -> Table:
         f"{est.latency_s:.1f} s",
         f"critical path {number(est.critical_path_calls)} calls",
     )
+    if int(est.logical_worst) < int(t.calls_worst):
+        table.caption = "worst calls include transport retries and output repairs"
     if est.capped_by:
-        table.caption = "worst capped by the run's limits: " + ", ".join(est.capped_by)
+        capped = "worst capped by the run's limits: " + ", ".join(est.capped_by)
+        table.caption = f"{table.caption}\n{capped}" if table.caption else capped
     for why in est.unbounded:
         table.caption = (table.caption or "") + "\n" + why
     return table
+
+
+def _worst_calls(est: Estimate) -> str:
+    """The worst calls (retries and repairs included), and the designed count `recommend`
+    shows beside it when they differ."""
+    worst, designed = int(est.total.calls_worst), int(est.logical_worst)
+    if designed >= worst:
+        return str(worst)
+    return f"{worst} ({designed} as designed)"
 
 
 def _steps(est: Estimate) -> Table:

@@ -236,3 +236,57 @@ def test_update_of_the_same_folder_is_one_line_too(tmp_path: Path) -> None:
     stray_settings(tmp_path)
     line = one_line_refusal(wfadvise(["update", str(tmp_path)], tmp_path))
     assert "not made by `wfadvise new`" in line and "tmpq04eqfii" not in line
+
+
+# --- 3. recommend and estimate name the worst case each one counts -----------------------
+
+
+def figures(capsys: pytest.CaptureFixture[str], example: Path) -> tuple[int, int]:
+    """recommend's worst calls (as designed) and estimate's (retries and repairs included),
+    as their `--json` outputs give them."""
+    rec = json.loads(run_cli(["recommend", "--answers", str(example), "--json"], capsys).out)
+    est = json.loads(run_cli(["estimate", "--answers", str(example), "--json"], capsys).out)
+    designed, worst = rec["calls_per_request"]["worst"], est["per_request"]["worst_calls"]
+    assert est["per_request"]["worst_model_calls"] == designed  # the two figures, both kept
+    assert worst > designed  # the example this is about: 3 designed, 6 with retries
+    return designed, worst
+
+
+def words(text: str) -> str:
+    """Text with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("example", ["cascade-support.yaml", "single-call.yaml"])
+def test_recommend_says_which_worst_it_counts(
+    example: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    designed, worst = figures(capsys, EXAMPLES / example)
+    shown = words(run_cli(["recommend", "--answers", str(EXAMPLES / example)], capsys).out)
+    assert f"at most {designed} as designed, {worst} with retries and repairs" in shown
+
+
+def test_estimate_says_which_worst_it_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    example = EXAMPLES / "cascade-support.yaml"
+    designed, worst = figures(capsys, example)
+    shown = words(run_cli(["estimate", "--answers", str(example)], capsys).out)
+    assert f"{worst} ({designed} as designed)" in shown
+    assert "worst calls include transport retries and output repairs" in shown
+
+
+@pytest.fixture(scope="module")
+def cascade_readme(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The README of the project generated from examples/cascade-support.yaml."""
+    from tests.helpers_render import example_spec, make_project
+
+    root = tmp_path_factory.mktemp("cascade")
+    path, _ = make_project(example_spec(EXAMPLES / "cascade-support.yaml"), root, "desk")
+    return (path / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_generated_readme_says_its_calls_are_as_designed(
+    cascade_readme: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    designed, _ = figures(capsys, EXAMPLES / "cascade-support.yaml")
+    (row,) = [line for line in cascade_readme.splitlines() if "model calls per request" in line]
+    assert f"at most {designed} as designed" in row and "retries" in row

@@ -140,6 +140,11 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
         f"(critical path {number(est.critical_path_calls)} calls)",
         "",
     ]
+    if int(est.logical_worst) < int(t.calls_worst):  # the README's figure is the designed one
+        out[-1:-1] = [
+            f"worst calls include transport retries and output repairs "
+            f"({int(est.logical_worst)} as designed)"
+        ]
     # Columns as wide as their longest entry: a step or model name is never cut.
     names = [s.step + ("*" if s.measured else "") for s in est.steps]
     sw = max([len("step"), *map(len, names)]) + 2
