@@ -30,8 +30,9 @@ from .userfiles import shown
 
 NO_TERMINAL = (
     "no answers to work from: stdin is not a terminal, so there is no interview; pass "
-    "--answers FILE (YAML or JSON, format in docs/answers.md; the smallest is `name: desk`), "
-    "or give answers as flags: --data name=desk --data 'steps=[draft, review]'"
+    "--answers FILE (YAML or JSON, format in docs/answers.md; the smallest is `name: desk`; "
+    "--answers - reads them from what is piped in), or give answers as flags: --data name=desk "
+    "--data 'steps=[draft, review]'"
 )
 ACCEPT = "accept"
 

@@ -158,6 +158,13 @@ def test_more_errors_in_piped_answers_name_stdin(
     assert result.code == 2 and result.err.startswith(start), result.err
 
 
+def test_answers_piped_without_the_dash_are_pointed_to_it(tmp_path: Path) -> None:
+    proc = wfadvise(["new", "out", "--dry-run"], tmp_path, stdin=CHAIN_YAML.encode())
+    line = one_line_refusal(proc)
+    assert "--answers - reads them from what is piped in" in line
+    assert not (tmp_path / "out").exists()
+
+
 # --- 2. `estimate DIR` reads only the project's own settings --------------------------------
 
 
