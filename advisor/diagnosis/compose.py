@@ -113,7 +113,7 @@ def _known_flow(answers: Answers) -> Built:
         handlers = []
         for label, specs in pipelines.items():
             node = prefixed(build_pipeline(list(specs), _wraps(answers, specs)), label)
-            handlers.append(node if node.pattern == "single-call" else _named(node, label))
+            handlers.append(_named(node, label))  # a one-step handler too: labels are categories
         labels = list(pipelines)
         fb = handlers[labels.index(fallback(labels))].name
         built.tree = _router(answers.category_names, handlers, by="category", fb=fb)
@@ -222,7 +222,7 @@ def _cascade_node(tree: Node, tiers: Difficulty, *, name: str) -> Node:
     """`tree` on the easy model, then (when the check doubts its answer) on the hard one."""
     prefix = "" if name == "cascade" else f"{name}_"
     if tree.pattern == "single-call":
-        easy, hard = (call(f"{t}_{tree.name}", **tree.params) for t in ("easy", "hard"))
+        easy, hard = (call(f"{t}_{tree.steps[0]}", **tree.params) for t in ("easy", "hard"))
     else:
         easy, hard = (
             prefixed(tree, t).model_copy(update={"name": f"{prefix}{t}"}) for t in ("easy", "hard")

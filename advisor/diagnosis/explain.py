@@ -14,6 +14,7 @@ from ..cascade_names import confidence_fn
 from ..identifiers import unique_identifiers
 from ..recommendation import conversation_settings
 from .approvals import approval_reasons
+from .tree import FALLBACK_NAMES
 
 
 def reasons(answers: Answers, tree: Node) -> list[str]:
@@ -239,8 +240,16 @@ def _route_reason(answers: Answers, node: Node) -> str:
     own = " with its own pipeline" if answers.category_pipelines else ""
     return (
         f"Different kinds of input ({labels}) need different handling, so one classifier call "
-        f"sends each input to its handler{own} (anything unclear goes to {fb})."
+        f"sends each input to its handler{own} (anything unclear goes to {_fallback_note(fb)})."
     )
+
+
+def _fallback_note(fb: object) -> str:
+    """The fallback category, and how to choose another when it is only the last one listed."""
+    if str(fb).lower() in FALLBACK_NAMES:
+        return f"{fb}, your catch-all"
+    names = " or ".join(f"`{n}`" for n in FALLBACK_NAMES[:2])
+    return f"{fb}, the last category listed; a category named {names} would take them instead"
 
 
 def _cascade_reason(easy: str, hard: str, node: Node) -> str:

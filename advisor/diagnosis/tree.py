@@ -102,8 +102,9 @@ def unique_steps(tree: Node) -> Node:
             "params": relabelled(node, children),
         }
         is_check = node.params.get("role") == "check" and bool(node.steps)
-        if node.pattern == "single-call" or is_check:
-            update["name"] = steps[0]
+        named_for_step = bool(node.steps) and node.name == node.steps[0]
+        if (node.pattern == "single-call" and named_for_step) or is_check:
+            update["name"] = steps[0]  # a handler named for its category keeps that name
         return node.model_copy(update=update)
 
     return visit(tree)
