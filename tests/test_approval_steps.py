@@ -58,7 +58,9 @@ def test_each_categorys_action_step_asks_first() -> None:
         "categories": {"billing": ["draft_reply", "send_reply"], "other": ["draft_reply"]},
     }
     rec = diagnose(parse_answers(answers, source="test"))
-    assert _node(rec.composition, "billing_send_reply").params["approval"] == ["billing_send_reply"]
+    # The user's own name, so `--approve send_reply` allows it in every category.
+    assert _node(rec.composition, "billing_send_reply").params["approval"] == ["send_reply"]
+    assert "`--approve send_reply` allows it" in " ".join(rec.reasons)
 
 
 def test_an_approval_no_step_or_agent_acts_on_is_a_warning() -> None:
@@ -236,3 +238,29 @@ def test_the_readme_says_which_steps_ask_first(project: tuple[Path, str]) -> Non
     assert "Steps under `approval` (send_reply) ask on the terminal" in readme
     assert "`batch --approve NAME` too" in readme
     assert "the work before it is the output" in readme and "the run exits 1" in readme
+
+
+@pytest.mark.slow
+def test_in_a_category_the_users_own_name_approves_the_step(tmp_path: Path) -> None:
+    """`approval: [send_reply]` with the step under category `billing` (so it is named
+    `billing_send_reply`): `--approve send_reply`, the name the user wrote, allows it; so does
+    the step's own name; the refusal says `--approve send_reply`."""
+    answers = {
+        **ANSWERS,
+        "steps": [],
+        "categories": {"billing": ["draft_reply", "send_reply"], "other": ["draft_reply"]},
+    }
+    spec = spec_from(diagnose(parse_answers(answers, source="test")))
+    desk = make_project(spec, tmp_path, "desk")
+    # The simulated classifier files some of these under billing (the same ones every run).
+    asked = (f"I was charged twice for order {n}" for n in range(8))
+    runs = ((text, _cli(desk, "run", "--mock", text)) for text in asked)
+    billing, refused = next((t, r) for t, r in runs if r.returncode == 1)
+    assert "allow it with `--approve send_reply`" in refused.stderr
+    for name in ("send_reply", "Send-Reply", "billing_send_reply"):
+        done = _cli(desk, "run", "--mock", "--approve", name, billing)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("[billing_send_reply]")
+    wrong = _cli(desk, "run", "--mock", "--approve", "draft_reply", billing)
+    assert wrong.returncode == 2
+    assert "(those that do: send_reply)" in wrong.stderr

@@ -39,8 +39,9 @@ def mark_actions(answers: Answers, tree: Node) -> Node:
     def mark(node: Node) -> Node:
         children = [mark(c) for c in node.children]
         params = dict(node.params)
-        if _is_action(node, tools):
-            params["approval"] = [node.steps[0]]
+        acts_as = _acts_as(node.steps[0], tools) if _is_action(node, tools) else None
+        if acts_as is not None:  # the user's name: `--approve issue_refund` in every category
+            params["approval"] = [acts_as]
         return node.model_copy(update={"children": children, "params": params})
 
     return mark(tree)
@@ -55,13 +56,25 @@ def gated_steps(tree: Node) -> list[str]:
     ]
 
 
+def gated_names(tree: Node) -> dict[str, str]:
+    """Each gated step of a (marked) tree and the approval name `--approve` takes for it."""
+    return {
+        n.steps[0]: str(listed[0])
+        for n in tree.walk()
+        if n.pattern == "single-call"
+        and n.steps
+        and isinstance(listed := n.params.get("approval"), list)
+        and listed
+    }
+
+
 def approval_reasons(tree: Node) -> list[str]:
     """Why each action step waits: in the user's words, with the way to allow it up front."""
     return [
         f"{step} acts outside the system (it is under `approval`), so it waits for a person's "
-        f"yes before it runs; without a terminal it does not run unless `--approve {step}` "
+        f"yes before it runs; without a terminal it does not run unless `--approve {tool}` "
         "allows it, and every decision is traced."
-        for step in gated_steps(tree)
+        for step, tool in gated_names(tree).items()
     ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from .approval_names import tool_key, tools_needing, unknown_approvals
+from .approval_names import gated_steps, tool_key, tools_needing, unknown_approvals
 from .base import Step, named, note
 from .errors import NotDone
 
@@ -24,6 +24,7 @@ __all__ = [
     "Approval",
     "Decision",
     "gated",
+    "gated_steps",
     "terminal_ask",
     "tool_key",
     "tools_needing",
@@ -116,11 +117,13 @@ SHOWN_CHARS = 500
 """How much of an action step's input the person is shown before saying yes."""
 
 
-def gated(name: str, step: Step, approval: Approval) -> Step:
+def gated(name: str, step: Step, approval: Approval, *, approve_as: str | None = None) -> Step:
     """An action step of a known flow (named like a tool under `approval`) that runs only after
     a person's yes, as that tool would in an agent. Refused, it does not run and the flow stops
     there with NotDone, which carries the work so far (the step's input) so it is not lost:
-    `execute` makes it the result and the run exits 1 (the request did not fully happen)."""
+    `execute` makes it the result and the run exits 1 (the request did not fully happen).
+    `approve_as` is the name the refusal tells to `--approve` (the user's `issue_refund` for
+    a category's `billing_issue_refund`); the step's own name by default."""
 
     async def ask_first(run: Run, value: Any) -> Any:
         text = str(value)
@@ -131,7 +134,7 @@ def gated(name: str, step: Step, approval: Approval) -> Step:
         if decision.by == BY_NO_TERMINAL:
             why = (
                 "needs a person's yes and no terminal was attached to ask one; run it on a "
-                f"terminal, or allow it with `--approve {name}`"
+                f"terminal, or allow it with `--approve {approve_as or name}`"
             )
         else:
             why = "was declined by the person at the terminal"
