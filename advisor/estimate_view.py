@@ -11,7 +11,7 @@ from rich.text import Text
 
 from runtime.estimate import Estimate
 from runtime.estimate.chart import money, text_chart
-from runtime.estimate.fanouts import items_lines
+from runtime.estimate.fanouts import items_lines, workers_lines
 from runtime.estimate.report import number, series
 
 
@@ -98,6 +98,7 @@ def _steps(est: Estimate) -> Table:
     if est.calibration is not None:
         lines = [f"* measured from {est.calibration.runs} traced run(s)"]
         lines += items_lines(est.calibration.items, est.calibration.item_counts)
+        lines += workers_lines(est.calibration.worker_counts)
         table.caption = "\n".join(lines)
     return table
 

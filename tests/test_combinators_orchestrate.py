@@ -61,7 +61,8 @@ def test_no_more_than_max_workers_subtasks_run() -> None:
     outcome = execute_sync(flow, Run(simulated=SimulatedModel()), "write a report")
     assert sorted(ran) == ["t0", "t1", "t2"]
     assert outcome.output == "notes on t0 | notes on t1 | notes on t2"
-    assert [n.kind for n in outcome.notes] == ["dropped"]
+    assert [n.kind for n in outcome.notes] == ["cap"]  # a cap, not a complete run: exit 3
+    assert outcome.exit_code == 3 and outcome.stopped_by == "max_workers=3 (would reach 10)"
 
 
 def test_a_malformed_model_plan_goes_to_the_declared_on_empty_step() -> None:

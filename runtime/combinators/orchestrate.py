@@ -2,6 +2,11 @@
 
 With `dependencies=True` the subtasks carry ids and `depends_on`: the plan must be a DAG, and
 it runs in waves (`waves.py`), each worker receiving the results of the subtasks it needs.
+
+A plan with more subtasks than `max_workers` is a cap like `max_rounds` (CONTRACTS §4): the
+first `max_workers` run and are synthesized (the best result), and the run's `stopped_by` says
+`max_workers=K (would reach N)`, so `run` exits 3. Each plan writes a `{"plan": {...}}` trace
+line (`plan_trace.py`) so the estimate learns how many subtasks plans really hold.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..caps import clamp_to_cap
 from ..dag import dag_problem, levels, plan_list
-from ..errors import OutputValidationError, StoppedError
-from ..scope import scope
+from ..errors import CapReached, OutputValidationError, StoppedError
+from ..scope import current_path, scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import PlanRejected
 from .fanout import Gathered, fan_out, scoped_job
 from .parallel import OnFailure, settle
+from .plan_trace import PlanCount, plan_line
 from .results import show as _show
 from .waves import run_waves
 
@@ -48,7 +54,8 @@ class Work:
     missing: dict[str, str] = field(default_factory=dict)
     """Workers that produced nothing, and why."""
     dropped: list[str] = field(default_factory=list)
-    """Planned subtasks not run (over max_workers, unknown type), with why."""
+    """Planned subtasks not run (over max_workers, unknown type), with why (str() lists them,
+    so a synthesis can say what its answer leaves out)."""
     waves: list[list[str]] = field(default_factory=list)
     """With dependencies: the workers each wave started, in order (empty otherwise)."""
 
@@ -56,6 +63,8 @@ class Work:
         parts = [f"# Task\n{_show(self.task)}"]
         parts += [f"## {d.kind}: {_show(d.subtask)}\n{_show(d.output)}" for d in self.done]
         parts += [f"## {k}: (missing: {why})" for k, why in self.missing.items()]
+        if self.dropped:
+            parts.append("## Not run\n" + "\n".join(f"- {why}" for why in self.dropped))
         return "\n\n".join(parts)
 
 
@@ -84,6 +93,8 @@ def orchestrate(
     planner whose plan model subclasses `runtime.dag.DagPlan` repairs it first). The subtasks
     run in waves, dependencies first; each worker gets a `Briefing` (its subtask and the
     results it depends on), and max_workers keeps the first subtasks in dependency order.
+    Subtasks over max_workers are left out as a cap: the ones that ran are synthesized, a "cap"
+    note says how many were left out, and the run's `stopped_by` is set (exit 3).
     """
     if max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
@@ -100,18 +111,22 @@ def orchestrate(
             if dependencies and subtasks:
                 subtasks, why = _in_dependency_order(subtasks)
             work = Work(task=value)
-            jobs = _assign(subtasks, table, on_unknown, max_workers, work)
+            planned = _assign(subtasks, table, on_unknown, work)
+            jobs = _within_cap(planned, max_workers, work)
+            _trace(run, name, PlanCount(len(planned), len(jobs), max_workers))
             if not jobs:
                 return await _empty(empty, run, value, why or "the plan has no runnable subtask")
             runner = _run_waves if dependencies else _run_workers
             await runner(run, jobs, work, branch_timeout_s, concurrency, on_failure)
-            if merge is None:
-                return work
+            capped = _capped(len(planned), max_workers, dependencies)
             try:
-                return await merge(run, work)
+                result = work if merge is None else await merge(run, work)
             except StoppedError as exc:
                 exc.best = exc.best if exc.best is not None else work
                 raise
+            if capped is not None:  # after the synthesis: a budget that stopped it is the reason
+                _note_stop(run, capped)
+            return result
 
     return named(name, run_orchestrate)
 
@@ -136,8 +151,9 @@ def _in_dependency_order(subtasks: list[Any]) -> tuple[list[Any], str | None]:
 
 
 def _assign(
-    subtasks: list[Any], table: Mapping[Any, Step], on_unknown: str, cap: int, work: Work
+    subtasks: list[Any], table: Mapping[Any, Step], on_unknown: str, work: Work
 ) -> list[tuple[str, Step, Any]]:
+    """A `(label, worker, subtask)` job per subtask a worker can take; the rest are skipped."""
     jobs: list[tuple[str, Step, Any]] = []
     for i, sub in enumerate(subtasks, 1):
         kind = kind_of(sub, table) or (None if on_unknown in ("skip", "fail") else on_unknown)
@@ -149,12 +165,46 @@ def _assign(
             work.dropped.append(f"{i}: {what}")
             continue
         jobs.append((f"{_label(kind)}#{i}", table[kind], sub))
+    return jobs
+
+
+def _within_cap(
+    jobs: list[tuple[str, Step, Any]], cap: int, work: Work
+) -> list[tuple[str, Step, Any]]:
+    """The first `cap` jobs (in dependency order, a prefix keeps every dependency it needs);
+    the rest go on `work.dropped`, so the synthesis is told what was left out."""
     keep = clamp_to_cap("max_workers", cap, len(jobs))
     for label, _, _ in jobs[keep:]:
         work.dropped.append(f"{label}: over max_workers={cap}")
-    if len(jobs) > keep:
-        note("dropped", f"plan has {len(jobs)} subtasks; ran the first max_workers={cap}")
     return jobs[:keep]
+
+
+def _capped(planned: int, max_workers: int, dependencies: bool) -> CapReached | None:
+    """When the cap left subtasks out, say so as `max_rounds` and `max_items` do: a note now,
+    and the cap for the run's `stopped_by`, so the synthesis is the best so far (exit 3)."""
+    if planned <= max_workers:
+        return None
+    cap = CapReached("max_workers", max_workers, planned)
+    order = " in dependency order" if dependencies else ""
+    note(
+        "cap",
+        f"plan has {planned} subtasks; ran the first max_workers={max_workers}{order}, left "
+        f"{planned - max_workers} out (raise max_workers in settings.json to run them all)",
+        cap=cap.reason,
+    )
+    return cap
+
+
+def _note_stop(run: Run, cap: CapReached) -> None:
+    note_stop = getattr(run, "note_stop", None)  # a bare call with no Run has none
+    if note_stop is not None:
+        note_stop(cap)
+
+
+def _trace(run: Run, name: str, count: PlanCount) -> None:
+    trace = getattr(run, "trace", None)
+    if trace is not None:
+        trace.write(plan_line(name, ">".join(current_path()), count))
 
 
 def kind_of(subtask: Any, table: Mapping[Any, Step]) -> Any:

@@ -14,11 +14,12 @@ from typing import Any
 from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
 from ..combinators.cascade_trace import Escalations, escalations
 from ..combinators.each_trace import TRACE_KEY as MAP_KEY
+from ..combinators.plan_trace import TRACE_KEY as PLAN_KEY
 from ..model_calls.calltypes import INTERRUPTED
 from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
-from .fanouts import ItemCounts, item_counts, mean_waves
+from .fanouts import ItemCounts, WorkerCounts, item_counts, mean_waves, worker_counts
 
 
 @dataclass
@@ -56,6 +57,8 @@ class RunRecord:
     """Its cascades' decisions (`{"cascade": {...}}` lines): kept or escalated."""
     maps: list[Mapping[str, Any]] = field(default_factory=list)
     """Its maps' splits (`{"map": {...}}` lines): the items found and the items run."""
+    plans: list[Mapping[str, Any]] = field(default_factory=list)
+    """Its orchestrators' plans (`{"plan": {...}}` lines): the subtasks planned and run."""
 
 
 @dataclass
@@ -79,6 +82,11 @@ class Calibration:
     """Per map name: the items found and run, the cap, and how many requests it left items out."""
     waves: dict[str, float] = field(default_factory=dict)
     """Per orchestrator with dependencies: mean waves a request's plan had, over its runs."""
+    workers: dict[str, float] = field(default_factory=dict)
+    """Per orchestrator: mean subtasks a request's plan held, over the runs it planned in (the
+    real count, which may pass `max_workers`: the estimate prices at most the cap)."""
+    worker_counts: dict[str, WorkerCounts] = field(default_factory=dict)
+    """Per orchestrator: the subtasks planned and run, the cap, and how many plans passed it."""
 
     def calls_per_run(self, step: str) -> float:
         """Mean calls of `step` per traced run (0 when never seen)."""
@@ -92,6 +100,7 @@ def read_runs(path: Path) -> list[RunRecord]:
     calls: list[Mapping[str, Any]] = []
     decisions: list[Mapping[str, Any]] = []
     maps: list[Mapping[str, Any]] = []
+    plans: list[Mapping[str, Any]] = []
     for number, line in _lines(path):
         if not line.strip():
             continue
@@ -104,17 +113,20 @@ def read_runs(path: Path) -> list[RunRecord]:
         if MAP_KEY in rec:  # a map's split: the items its input held and the items it ran
             maps.append(rec)
             continue
+        if PLAN_KEY in rec:  # a plan: the subtasks it held and the subtasks given to workers
+            plans.append(rec)
+            continue
         if rec.get("summary"):
             cost = _number(path, number, rec, "cost_usd")
             if rec.get("stopped_by") != INTERRUPTED:  # a Ctrl-C'd run measures nothing whole
-                runs.append(RunRecord(calls, cost or _usd(calls), decisions, maps))
-            calls, decisions, maps = [], [], []
+                runs.append(RunRecord(calls, cost or _usd(calls), decisions, maps, plans))
+            calls, decisions, maps, plans = [], [], [], []
         else:
             for key in _NUMBERS:
                 _number(path, number, rec, key)
             calls.append(rec)
     if calls:
-        runs.append(RunRecord(calls, _usd(calls), decisions, maps))
+        runs.append(RunRecord(calls, _usd(calls), decisions, maps, plans))
     if not any(run.calls for run in runs):
         raise TraceError(
             f"trace {path} holds no model calls; pass a trace written by `run --trace`"
@@ -134,6 +146,7 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
         for rec in run.calls:
             sums.setdefault(step_name(rec), _Sums()).add(rec)
     counts = item_counts((run.calls, run.maps) for run in runs)
+    planned = worker_counts(run.plans for run in runs)
     return Calibration(
         runs=len(runs),
         steps={name: _measured(s, len(runs)) for name, s in sums.items()},
@@ -143,6 +156,8 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
         items={name: c.found for name, c in counts.items()},
         item_counts=counts,
         waves=mean_waves(run.calls for run in runs),
+        workers={name: c.planned for name, c in planned.items()},
+        worker_counts=planned,
     )
 
 
@@ -224,8 +239,8 @@ def _usd(calls: Iterable[Mapping[str, Any]]) -> float:
 
 EVAL_PREFIX = EVAL_SCOPE + ">"
 """The step path of every call `eval` makes for the comparison."""
-_KINDS = {"summary", "step", "approval", CASCADE_KEY, MAP_KEY}
-"""The keys one of which makes a line a trace record: calls, summaries and decisions."""
+_KINDS = {"summary", "step", "approval", CASCADE_KEY, MAP_KEY, PLAN_KEY}
+"""The keys one of which makes a line a trace record: calls, summaries, decisions and splits."""
 _NUMBERS = ("prompt_tokens", "completion_tokens", "latency_s", "cost_usd")
 """The figures a call line may carry; each is checked as it is read."""
 _MAX_FIGURE = 1e15

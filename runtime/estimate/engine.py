@@ -188,6 +188,10 @@ def _tune(plan: Node, cost: Cost, cal: Calibration) -> tuple[Node, dict[str, lis
         items = cal.items.get(node.name) if node.params.get("each") else None
         if items is not None:  # the map's fan-out, as the traces counted it
             params["expected_items"] = items
+        plans = cal.worker_counts.get(node.name) if node.pattern == "orchestrator-workers" else None
+        cap = node.params.get("max_workers")
+        if plans is not None and isinstance(cap, int):  # the plans as traced, each cut at the cap
+            params["expected_workers"] = plans.within(cap)
         waves = cal.waves.get(node.name) if node.params.get("dependencies") else None
         if waves is not None:  # the plans' depth, as the traces counted it
             params["expected_waves"] = waves

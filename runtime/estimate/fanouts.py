@@ -5,7 +5,10 @@ held, not only those the cap let run, so the estimate learns the real count and 
 inputs hold more than `max_items`. Older traces have no such line; there the map's calls, traced
 under `MAP>item#N>STEP`, give the items that ran. An orchestrator's planned waves are traced
 under `NAME>waveN>...`. The distinct segments under one name in one run are what that request
-split into (retries and repairs of an item count once).
+split into (retries and repairs of an item count once). An orchestrator writes one
+`{"plan": {name, planned, ran, max_workers}}` line per plan: the subtasks planned, which may pass
+`max_workers` (older traces have none; the estimate then scales `expected_workers` by the
+workers' calls).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..combinators.each_trace import map_counts
+from ..combinators.plan_trace import plan_counts
 
 ITEM = re.compile(r"^item#\d+$")
 """The trace path segment of one item of a map."""
@@ -144,3 +148,73 @@ def waves_lines(waves: Mapping[str, float]) -> list[str]:
         "(replaces expected_waves)"
         for name, mean in sorted(waves.items())
     ]
+
+
+@dataclass(frozen=True)
+class WorkerCounts:
+    """One orchestrator's plans over the traced runs it planned in."""
+
+    planned: float
+    """Mean subtasks the plans held (what the estimate learns as `expected_workers`)."""
+    ran: float
+    """Mean subtasks given to workers (at most `max_workers` each time)."""
+    most: int
+    """The most subtasks one plan held."""
+    max_workers: int
+    """The largest cap the traced runs had."""
+    runs: int
+    """Runs the orchestrator planned in."""
+    capped_runs: int
+    """Runs whose plan held more subtasks than the cap let run."""
+    planned_each: tuple[int, ...] = ()
+    """The subtasks each traced plan held, run by run."""
+
+    def within(self, cap: int) -> float:
+        """Mean subtasks a cap of `cap` lets run, over the traced plans (each plan cut at the
+        cap: the mean of the cut plans, not the cut of the mean)."""
+        each = self.planned_each or (self.planned,)
+        return sum(min(float(p), cap) for p in each) / len(each)
+
+
+def worker_counts(runs: Iterable[Sequence[Mapping[str, Any]]]) -> dict[str, WorkerCounts]:
+    """Per orchestrator name, over each run's plan lines: the subtasks planned and run."""
+    seen: dict[str, list[tuple[int, int, int]]] = {}
+    for lines in runs:
+        for name, c in plan_counts(lines).items():
+            seen.setdefault(name, []).append((c.planned, c.ran, c.max_workers))
+    return {
+        name: WorkerCounts(
+            planned=sum(p for p, _, _ in rows) / len(rows),
+            ran=sum(r for _, r, _ in rows) / len(rows),
+            most=max(p for p, _, _ in rows),
+            max_workers=max(cap for _, _, cap in rows),
+            runs=len(rows),
+            capped_runs=sum(p > r for p, r, _ in rows),
+            planned_each=tuple(p for p, _, _ in rows),
+        )
+        for name, rows in seen.items()
+    }
+
+
+def over_workers_line(name: str, counts: WorkerCounts) -> str:
+    """The words for an orchestrator whose plans held more subtasks than `max_workers`."""
+    most = f" (up to {counts.most})" if counts.most > counts.planned else ""
+    return (
+        f"orchestrator {name}: plans held {counts.planned:.3g} subtasks on average{most}; it "
+        f"runs at most max_workers={counts.max_workers}, so {counts.capped_runs} of "
+        f"{counts.runs} traced request(s) left subtasks out: raise max_workers in settings.json "
+        "to cover them (the estimate prices at most max_workers workers per request)"
+    )
+
+
+def workers_lines(counts: Mapping[str, WorkerCounts]) -> list[str]:
+    """The report's words for what traces taught about plans (and any plans over the cap)."""
+    out = []
+    for name, seen in sorted(counts.items()):
+        out.append(
+            f"orchestrator {name}: {seen.planned:.3g} subtasks planned per request, measured "
+            "in traces (replaces expected_workers)"
+        )
+        if seen.capped_runs:
+            out.append(over_workers_line(name, seen))
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .chart import Series, money, text_chart
-from .fanouts import items_lines, over_cap_line, waves_lines
+from .fanouts import items_lines, over_cap_line, over_workers_line, waves_lines, workers_lines
 from .figures import Estimate
 
 
@@ -110,6 +110,23 @@ def contract_dict(est: Estimate) -> dict[str, Any]:
                 for k, c in est.calibration.item_counts.items()
                 if c.capped_runs
             },
+            "workers_per_request": {k: round(v, 4) for k, v in est.calibration.workers.items()},
+            "workers_run_per_request": {
+                k: round(c.ran, 4) for k, c in est.calibration.worker_counts.items()
+            },
+            # orchestrators whose plans held more subtasks than max_workers (priced at the cap)
+            "workers_over_cap": {
+                k: {
+                    "planned_per_request": round(c.planned, 4),
+                    "most_planned": c.most,
+                    "max_workers": c.max_workers,
+                    "capped_runs": c.capped_runs,
+                    "runs": c.runs,
+                    "advice": over_workers_line(k, c),
+                }
+                for k, c in est.calibration.worker_counts.items()
+                if c.capped_runs
+            },
         },
     }
 
@@ -180,5 +197,6 @@ def render_text(est: Estimate, *, width: int = 80) -> str:
         out += ["", f"calibrated from {est.calibration.runs} traced run(s) (* = measured step)"]
         out += items_lines(est.calibration.items, est.calibration.item_counts)
         out += waves_lines(est.calibration.waves)
+        out += workers_lines(est.calibration.worker_counts)
     out += ["", "assumptions:"] + [f"  - {a}" for a in est.assumptions]
     return "\n".join(out)
