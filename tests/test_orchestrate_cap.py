@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from advisor.answers import load_answers
 from advisor.diagnose import diagnose
+from runtime import Limits
 from runtime.combinators import Work, execute_sync, llm, orchestrate
 from runtime.estimate import estimate_settings
 from runtime.estimate.calibrate import calibrate
@@ -68,6 +69,7 @@ def run_plan(trace: Path | None, plan: Plan, **kw: Any) -> tuple[Any, list[Work]
         given.append(work)
         return await write(run, work)
 
+    limits = kw.pop("limits", None)
     flow = orchestrate(
         llm("plan", response_model=Plan),
         {kind: llm(kind) for kind in KINDS},
@@ -77,7 +79,7 @@ def run_plan(trace: Path | None, plan: Plan, **kw: Any) -> tuple[Any, list[Work]
         **kw,
     )
     sim = SimulatedModel(script={"plan": [Reply(output=plan)]})
-    with Run(simulated=sim, trace=trace) as run:
+    with Run(simulated=sim, trace=trace, limits=limits) as run:
         outcome = execute_sync(flow, run, "move every module from logging to structlog")
     return outcome, given
 
@@ -101,6 +103,15 @@ def test_a_plan_over_the_cap_ends_the_run_as_a_cap_with_the_synthesis_of_what_ra
     assert "plan has 7 subtasks; ran the first max_workers=5, left 2 out" in cap.message
     assert "raise max_workers in settings.json" in cap.message
     assert cap.cap == outcome.stopped_by
+
+
+def test_a_budget_that_stops_the_synthesis_stays_the_reason_shown() -> None:
+    # the plan and five workers take the six calls: the synthesis is refused by max_calls
+    outcome, _ = run_plan(None, plan_of(7), limits=Limits(max_calls=6))
+    assert outcome.exit_code == 3
+    assert outcome.stopped_by == "max_calls=6 (would reach 7)"
+    assert isinstance(outcome.output, Work) and len(outcome.output.done) == 5  # the best so far
+    assert [n.kind for n in outcome.notes] == ["cap"]  # the left-out subtasks are still said
 
 
 def test_a_plan_within_the_cap_is_a_complete_run(tmp_path: Path) -> None:
