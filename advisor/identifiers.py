@@ -8,11 +8,13 @@ puts a raw user string into code: it uses the identifiers and literals made here
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import sys
 import unicodedata
 from collections.abc import Iterable
+from importlib import metadata
 
 # Names the generated modules define or import; a user name must not shadow them.
 RESERVED = frozenset(
@@ -37,8 +39,27 @@ RESERVED = frozenset(
         "workflow",
     }
 )
-# Packages that a project package must not shadow (it is imported by its name).
-_TAKEN_PACKAGES = frozenset({"tests", "pydantic", "litellm", "runtime", "advisor", "test"})
+# The folders a generated project has beside its package.
+_PROJECT_FOLDERS = frozenset({"tests", "test"})
+# What runs in a generated project's folder, by distribution, with the import names each one
+# brings: its pyproject's dependencies (tests/test_trial_advisor.py checks it lists them all),
+# its dev tools, and wfadvise itself (`wfadvise update` runs there). A project package named
+# like one of them would be imported in its place. Installed ones add what they depend on.
+PROJECT_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "pydantic": ("pydantic", "pydantic_core"),
+    "litellm": ("litellm",),
+    "openai": ("openai", "httpx", "httpcore", "anyio"),
+    "python-dotenv": ("dotenv",),
+    "dbos": ("dbos",),
+    "rich": ("rich",),
+    "sqlalchemy": ("sqlalchemy",),
+    "psycopg": ("psycopg", "psycopg_binary"),
+    "pytest": ("pytest", "_pytest", "pluggy"),
+    "ruff": ("ruff",),
+    "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
+    "wheel": ("wheel",),
+    "wfadvise": ("wfadvise", "advisor", "runtime", "templates", "copier", "typer", "yaml"),
+}
 
 
 def snake(text: str, *, fallback: str = "step") -> str:
@@ -92,11 +113,47 @@ def package_name(project: str) -> str:
         keyword.iskeyword(ident)
         or keyword.issoftkeyword(ident)
         or ident in sys.stdlib_module_names
-        or ident in _TAKEN_PACKAGES
+        or ident in _PROJECT_FOLDERS
+        or ident in taken_imports()
         or ident in _BUILTINS
     ):
         ident = f"{ident}_app"
     return ident
+
+
+@functools.cache
+def taken_imports() -> frozenset[str]:
+    """Every top-level import name of `PROJECT_DISTRIBUTIONS` and, where installed here,
+    of everything they depend on (read from the installed packages' metadata)."""
+    names = {name for imports in PROJECT_DISTRIBUTIONS.values() for name in imports}
+    by_dist: dict[str, set[str]] = {}
+    for top, dists in metadata.packages_distributions().items():
+        for dist in dists:
+            by_dist.setdefault(_normal(dist), set()).add(top)
+    todo, seen = [_normal(d) for d in PROJECT_DISTRIBUTIONS], set[str]()
+    while todo:
+        dist = todo.pop()
+        if dist in seen:
+            continue
+        seen.add(dist)
+        names |= {top.lower() for top in by_dist.get(dist, ()) if top.isidentifier()}
+        todo += _requirements(dist)
+    return frozenset(names)
+
+
+def _requirements(dist: str) -> list[str]:
+    """The distributions `dist` always needs (not its extras'), when it is installed here."""
+    try:
+        reqs = metadata.requires(dist) or []
+    except metadata.PackageNotFoundError:
+        return []
+    names = [re.match(r"[A-Za-z0-9._-]+", r) for r in reqs if "extra ==" not in r]
+    return [_normal(m.group()) for m in names if m]
+
+
+def _normal(dist: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", dist).lower()
 
 
 def distribution_name(package: str) -> str:

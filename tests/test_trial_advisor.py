@@ -7,6 +7,7 @@ other checks read the advisor's own answer (recommend, new) in-process.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,8 @@ from clirun import run_cli
 from helpers_render import offline_env, spec_for
 
 from advisor.commands.new import write_project
+from advisor.identifiers import PROJECT_DISTRIBUTIONS, package_name
+from advisor.render import template_data
 from advisor.template_store import publish
 
 TRIAGE: dict[str, Any] = {
@@ -98,3 +101,51 @@ def test_the_explanation_names_the_fallback_and_how_to_choose_it(
     labels = [child["name"] for child in doc["composition"]["children"]]
     assert labels == ["billing", "spam"]
     assert "goes to spam, the last category listed; a category named `general`" in doc["reasons"][0]
+
+
+# 2. A project named like something its folder imports does not shadow it.
+
+TEMPLATE = Path(__file__).parent.parent / "templates" / "project" / "template"
+TEMPLATE_PYPROJECT = TEMPLATE / "pyproject.toml.jinja"
+SHADOWED = [
+    "dbos",
+    "pytest",
+    "copier",
+    "wfadvise",
+    "litellm",
+    "openai",
+    "pydantic_core",
+    "sqlalchemy",
+    "psycopg",
+    "dotenv",
+    "httpx",
+    "advisor",
+    "runtime",
+]
+
+
+@pytest.mark.parametrize("name", SHADOWED)
+def test_a_project_named_like_a_dependency_gets_a_package_of_its_own(name: str) -> None:
+    spec = spec_for({"name": name, "steps": ["a", "b"], "volume_per_day": 2000})
+    package = template_data(spec.settings, "")["package"]
+    assert package != name and package.startswith(name)
+
+
+def test_every_dependency_of_the_generated_project_is_kept_free() -> None:
+    text = TEMPLATE_PYPROJECT.read_text(encoding="utf-8")
+    listed = {m.lower() for m in re.findall(r'"([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?[<>=~]', text)}
+    assert {"pydantic", "litellm", "pytest"} <= listed
+    assert listed <= set(PROJECT_DISTRIBUTIONS), listed - set(PROJECT_DISTRIBUTIONS)
+    for dist in listed:
+        for name in PROJECT_DISTRIBUTIONS[dist]:
+            assert package_name(name) != name
+
+
+def test_the_generated_package_named_dbos_runs_beside_the_real_dbos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data", "name=dbos", "--data", "volume_per_day=2000", "--data", "steps=[a, b]"]
+    result = run_cli(["new", str(tmp_path / "d"), *args], capsys)
+    assert result.code == 0, result.err
+    assert (tmp_path / "d" / "dbos_app" / "workflow.py").is_file()
+    assert not (tmp_path / "d" / "dbos").exists()
