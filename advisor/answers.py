@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from runtime.plan import PatternId
+from runtime.scope import SEPARATOR
 
 from .errors import UserError
 from .task_model import (
@@ -215,7 +216,8 @@ class Answers(BaseModel):
             v if isinstance(v, str) else v.get("name") if isinstance(v, dict) else None
             for v in values
         ]
-        _check_names([n for n in names if isinstance(n, str)], limit)
+        in_paths = info.field_name == "guardrails"  # a guardrail is a step; criteria are text
+        _check_names([n for n in names if isinstance(n, str)], limit, in_paths=in_paths)
         return [v.strip() if isinstance(v, str) else v for v in values]
 
     @field_validator("independent_subtasks", "tools", "approval")
@@ -257,11 +259,19 @@ class Answers(BaseModel):
         return {k.strip(): m.strip() for k, m in values.items()}
 
 
-def _check_names(values: list[str], limit: int) -> list[str]:
-    """Entries stripped, each non-empty, within `limit` characters and unique (any case)."""
+def _check_names(values: list[str], limit: int, *, in_paths: bool = True) -> list[str]:
+    """Entries stripped, each non-empty, within `limit` characters and unique (any case);
+    names that become parts of a trace's step path (`in_paths`) without its separator."""
     cleaned = [v.strip() for v in values]
     if any(not v for v in cleaned):
         raise ValueError("entries must not be empty")
+    for v in cleaned if in_paths else ():
+        if SEPARATOR in v:
+            raise ValueError(
+                f"{brief(v, 24)} holds '{SEPARATOR}', which separates the parts of a step's "
+                f"path in traces and reports; rename it without '{SEPARATOR}' (e.g. "
+                f"{brief(_without_separator(v), 24)})"
+            )
     for v in cleaned:
         if len(v) > limit:
             raise ValueError(
@@ -276,6 +286,11 @@ def _check_names(values: list[str], limit: int) -> list[str]:
             raise ValueError(f"{brief(v)} appears twice; entries must be unique")
         seen.add(v.lower())
     return cleaned
+
+
+def _without_separator(name: str) -> str:
+    """`name` with each run of arrows and separators made one `_` (`x-->y` -> `x_y`)."""
+    return re.sub(rf"[-=\s]*{re.escape(SEPARATOR)}+[-=\s]*", "_", name).strip("_") or "step"
 
 
 FIELDS: tuple[str, ...] = tuple((info.alias or name) for name, info in Answers.model_fields.items())

@@ -28,6 +28,10 @@ def current_path() -> tuple[str, ...]:
     return _PATH.get()
 
 
+SEPARATOR = ">"
+"""What joins the scopes of a step path; no step, category or tool name may hold it."""
+
+
 def step_path(step: str) -> str:
     """The trace name of a call to `step` here, e.g. `route>technical>diagnose`."""
-    return ">".join((*_PATH.get(), step))
+    return SEPARATOR.join((*_PATH.get(), step))

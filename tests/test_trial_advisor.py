@@ -149,3 +149,26 @@ def test_the_generated_package_named_dbos_runs_beside_the_real_dbos(
     assert result.code == 0, result.err
     assert (tmp_path / "d" / "dbos_app" / "workflow.py").is_file()
     assert not (tmp_path / "d" / "dbos").exists()
+
+
+# 3. A name holding the trace's step-path separator is refused up front.
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ('steps=["x]-->y", second]', "'x]-->y'"),
+        ('categories={billing: [lookup, "draft>reply"], other: [reply]}', "'draft>reply'"),
+        ('categories=["a>b", c]', "'a>b'"),
+        ('tools=["send>mail"]', "'send>mail'"),
+        ('steps=[a, {parallel: ["b>c", d], merge: code}]', "'b>c'"),
+    ],
+)
+def test_a_name_with_the_path_separator_is_refused_in_one_line(
+    data: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(["new", str(tmp_path / "p"), "--data", "name=t", "--data", data], capsys)
+    assert result.code == 2
+    assert result.err.count("\n") == 1 and "Traceback" not in result.err
+    assert named in result.err and "holds '>'" in result.err and "rename it without" in result.err
+    assert not (tmp_path / "p").exists()
