@@ -68,9 +68,9 @@ def test_a_malformed_line_is_a_failed_row_and_the_batch_goes_on(
     assert done.returncode == 1  # some failed
     assert "line 2: not JSON" in done.stderr and "line 4:" in done.stderr
     by_id = {r["id"]: r for r in rows(out)}
-    assert set(by_id) == {"a", "2", "3", "4", "c"}
+    assert set(by_id) == {"a", "2", "3", "b", "c"}  # a bad line keeps the id it gave
     assert by_id["2"]["exit"] == 2 and "line 2" in by_id["2"]["error"]
-    assert by_id["4"]["exit"] == 2 and '"input"' in by_id["4"]["error"]
+    assert by_id["b"]["exit"] == 2 and 'line 4: "input"' in by_id["b"]["error"]
     assert by_id["3"]["exit"] == 0 and by_id["a"]["exit"] == 0 and by_id["c"]["exit"] == 0
 
 

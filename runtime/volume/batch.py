@@ -19,7 +19,7 @@ from typing import Any
 from ..combinators.approval_names import unknown_approvals
 from ..model_calls.prices import PriceBook
 from .errors import VolumeUsageError
-from .inputs import Request, RowWriter, read_requests, written_rows
+from .inputs import Malformed, Request, RowWriter, read_requests, written_rows
 from .progress import Progress, Tally
 from .project import Project
 from .store import Store, check_reachable, describe, sqlite_url
@@ -30,6 +30,8 @@ POLL_S = 0.2
 """How often `batch` collects finished rows."""
 SWEEP_S = 2.0
 """How often a process checks for dead peers whose work it should recover."""
+SHOWN_IDS = 3
+"""Ids a refusal of changed inputs names before it says how many more."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,13 +115,20 @@ def run_batch(project: Project, opts: BatchOptions) -> int:
     url = database_url(project, opts.db)
     check_reachable(url)
     batch_id = batch_id_for(project, opts.out)
-    written = written_rows(opts.out)
+    store = Store(url)
+    try:
+        store.create_tables()
+        refuse_changed_inputs(store.input_digests(batch_id), [*requests, *malformed], opts.input)
+        written = written_rows(opts.out)
+        fresh = [m for m in malformed if m.id not in written]
+        store.save_inputs(batch_id, {m.id: m.digest for m in fresh})
+    finally:
+        store.close()
     tally = Tally(total=len(requests) + len(malformed))
     for rid, code in written.items():
         tally.add(rid, code)
     writer = RowWriter(opts.out)
     try:
-        fresh = [m for m in malformed if m.id not in written]
         for m in fresh:
             print(
                 f"{opts.input}: line {m.line}: {m.problem}; written as a failed row",
@@ -137,6 +146,27 @@ def run_batch(project: Project, opts: BatchOptions) -> int:
         writer.close()
     print(f"batch: {tally.line()} -> {opts.out}", file=sys.stderr)
     return tally.exit_code()
+
+
+def refuse_changed_inputs(
+    recorded: dict[str, str], lines: list[Request | Malformed], input_path: Path
+) -> None:
+    """VolumeUsageError (one line) when an id this batch already took was given another input:
+    resuming would hand back the answer to the old one. An id with no digest recorded (a store
+    made before digests were kept) is not refused."""
+    changed = [x.id for x in lines if recorded.get(x.id, x.digest) != x.digest]
+    if not changed:
+        return
+    shown = ", ".join(repr(rid) for rid in changed[:SHOWN_IDS])
+    more = f" and {len(changed) - SHOWN_IDS} more" if len(changed) > SHOWN_IDS else ""
+    if len(changed) == 1:
+        what = f"id {shown} was already run with a different input in this store; give it a new id"
+    else:
+        what = (
+            f"ids {shown}{more} were already run with different inputs in this store; "
+            "give them new ids"
+        )
+    raise VolumeUsageError(f"{input_path}: {what}, or use a new --out/--db to start over")
 
 
 def _work(

@@ -200,8 +200,11 @@ def enqueue(host: Host, url: str, batch_id: str, requests: Iterable[Request]) ->
     client = DBOSClient(system_database_url=url, application_name=host.project.name)
     try:
         for start_at in range(0, len(todo), ENQUEUE_CHUNK):
+            chunk = todo[start_at : start_at + ENQUEUE_CHUNK]
             with host.store.begin() as conn:  # the same database as DBOS's tables
-                for r in todo[start_at : start_at + ENQUEUE_CHUNK]:
+                # what each was given, with its workflow: a resume refuses an id given another
+                host.store.save_inputs(batch_id, {r.id: r.digest for r in chunk}, conn)
+                for r in chunk:
                     options: Any = {
                         "workflow_name": WORKFLOW,
                         "queue_name": QUEUE,

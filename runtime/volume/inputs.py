@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ class Request:
     line: int
     """Line number in INPUT.jsonl, from 1."""
 
+    @property
+    def digest(self) -> str:
+        """What this id was asked, as a digest (a resume refuses an id asked something else)."""
+        return _digest("input", self.text)
+
 
 @dataclass(frozen=True)
 class Malformed:
@@ -35,11 +41,20 @@ class Malformed:
     """Line number, from 1."""
     problem: str
     """What is wrong with it."""
+    given_id: str | None = None
+    """The id the line gave, when it gave a usable one."""
+    given: str = ""
+    """What the line gave as its input (canonical JSON, or the line when it is not JSON)."""
 
     @property
     def id(self) -> str:
-        """The row id: the line number."""
-        return str(self.line)
+        """The row id: the id the line gave, else its line number."""
+        return str(self.line) if self.given_id is None else self.given_id
+
+    @property
+    def digest(self) -> str:
+        """What this id was given, as a digest; never equal to a request's."""
+        return _digest("malformed", self.given)
 
     def row(self) -> dict[str, Any]:
         """The failed OUT.jsonl row for this line."""
@@ -86,21 +101,33 @@ def _parse(line: str, number: int) -> Request | Malformed:
     try:
         value = json.loads(line)
     except json.JSONDecodeError as err:
-        return Malformed(number, f"not JSON ({err.msg})")
+        return Malformed(number, f"not JSON ({err.msg})", given=line.strip())
     if isinstance(value, str):
         return (
             Request(str(number), value, number)
             if value.strip()
-            else Malformed(number, "empty input")
+            else Malformed(number, "empty input", given=_canonical(value))
         )
     if not isinstance(value, dict):
-        return Malformed(number, 'expected {"id": ..., "input": "..."} or a JSON string')
+        problem = 'expected {"id": ..., "input": "..."} or a JSON string'
+        return Malformed(number, problem, given=_canonical(value))
     rid, text = value.get("id"), value.get("input")
     if isinstance(rid, bool) or not isinstance(rid, (str, int)) or not str(rid).strip():
-        return Malformed(number, '"id" must be a non-empty string or a number')
+        problem = '"id" must be a non-empty string or a number'
+        return Malformed(number, problem, given=_canonical(value))
     if not isinstance(text, str) or not text.strip():
-        return Malformed(number, '"input" must be a non-empty string')
+        problem = '"input" must be a non-empty string'
+        return Malformed(number, problem, given_id=str(rid), given=_canonical(text))
     return Request(str(rid), text, number)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _digest(kind: str, text: str) -> str:
+    # surrogatepass: a JSON string may hold a lone surrogate ("\ud800"), which UTF-8 refuses
+    return hashlib.sha256(f"{kind}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def written_rows(out: Path) -> dict[str, int]:

@@ -34,6 +34,14 @@ RESULTS = sa.Table(
     sa.Column("row", sa.Text, nullable=False),
     sa.UniqueConstraint("batch_id", "request_id"),
 )
+INPUTS = sa.Table(
+    "wfadvise_inputs",
+    META,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.Text, primary_key=True),
+    # sha256 of what the request was given; stores made before this table have no row (unknown)
+    sa.Column("digest", sa.String(64), nullable=False),
+)
 CALLS = sa.Table(
     "wfadvise_calls",
     META,
@@ -218,15 +226,17 @@ class Store:
 
     def insert_ignore(self, conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> int:
         """Insert a row unless its key exists; returns how many rows were inserted."""
+        return int(conn.execute(self._insert_ignoring(table).values(**values)).rowcount or 0)
+
+    def _insert_ignoring(self, table: sa.Table) -> Any:
+        """An INSERT into `table` that skips rows whose key exists."""
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
-        else:
-            from sqlalchemy.dialects.sqlite import insert as lite_insert
+            return pg_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as lite_insert
 
-            stmt = lite_insert(table).values(**values).on_conflict_do_nothing()
-        return int(conn.execute(stmt).rowcount or 0)
+        return lite_insert(table).on_conflict_do_nothing()
 
     def now(self, conn: sa.Connection) -> float:
         """The database's clock in epoch seconds: one clock for every machine."""
@@ -270,6 +280,26 @@ class Store:
         }
         with self.begin() as conn:
             self.insert_ignore(conn, RESULTS, values)
+
+    def save_inputs(
+        self, batch_id: str, digests: dict[str, str], conn: sa.Connection | None = None
+    ) -> None:
+        """Record what each request id was given (a digest), in `conn`'s transaction if given;
+        an id already recorded keeps its first digest."""
+        if not digests:
+            return
+        if conn is None:
+            with self.begin() as own:
+                self.save_inputs(batch_id, digests, own)
+            return
+        rows = [{"batch_id": batch_id, "request_id": r, "digest": d} for r, d in digests.items()]
+        conn.execute(self._insert_ignoring(INPUTS), rows)
+
+    def input_digests(self, batch_id: str) -> dict[str, str]:
+        """What each request id of a batch was given, for those recorded."""
+        query = sa.select(INPUTS.c.request_id, INPUTS.c.digest).where(INPUTS.c.batch_id == batch_id)
+        with self.begin() as conn:
+            return {str(r): str(d) for r, d in conn.execute(query)}
 
     def results_after(
         self, batch_id: str, seq: int, limit: int = 2000
