@@ -1,7 +1,9 @@
 """Dollars per request for a recommendation and for every pattern it could have been.
 
 The figures come from the estimate engine (prices read as data, no litellm import) on each
-pattern's own plan, with the default prompt size: what `wfadvise estimate --answers` shows.
+pattern's own plan and on the prompt texts its project will have (`prompt_texts`, the template's
+prompt files rendered in memory): what `wfadvise estimate --answers` shows, and what the
+untouched generated project's own `estimate` shows.
 """
 
 from __future__ import annotations
@@ -10,17 +12,25 @@ import math
 from collections.abc import Mapping
 
 from runtime.errors import UnknownPriceError
-from runtime.estimate import estimate_settings
+from runtime.estimate import Estimate, estimate_settings
 from runtime.plan import PATTERN_IDS
 
 from .diagnose import diagnose
+from .prompt_texts import prompt_texts
 from .recommendation import Recommendation
+
+
+def priced(rec: Recommendation) -> Estimate:
+    """The engine's figures for `rec`'s project (raises UnknownPriceError for an unpriced model)."""
+    return estimate_settings(rec.settings(), prompt_texts(rec), with_alternatives=False)
 
 
 def expected_usd(rec: Recommendation) -> float | None:
     """Expected dollars per request; None when a model has no known price."""
+    if rec.usd_per_request is not None:  # the diagnosis priced it already, the same way
+        return rec.usd_per_request.expected
     try:
-        return estimate_settings(rec.settings(), {}, with_alternatives=False).total.usd_exp
+        return priced(rec).total.usd_exp
     except UnknownPriceError:
         return None
 
@@ -31,7 +41,7 @@ def worst_calls(rec: Recommendation) -> int | None:
     recommendation's own `calls_per_request.worst` counts the designed calls only. None when
     a model has no known price (the engine needs prices) or nothing bounds the calls."""
     try:
-        worst = estimate_settings(rec.settings(), {}, with_alternatives=False).total.calls_worst
+        worst = priced(rec).total.calls_worst
     except UnknownPriceError:
         return None
     return int(worst) if math.isfinite(worst) else None

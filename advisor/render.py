@@ -46,20 +46,27 @@ class ProjectSpec:
 
 def copier_data(spec: ProjectSpec) -> dict[str, Any]:
     """The copier answers for a spec: every question of templates/project/copier.yml."""
-    package = package_name(spec.settings.name)
     return {
-        "project_name": spec.settings.name,
-        "package": package,
-        "distribution": distribution_name(package),
-        "task": spec.task,
-        "wfadvise_version": __version__,
+        **template_data(spec.settings, spec.task),
         "recommendation": _plain(spec.recommendation),
         "answers": _plain(spec.answers),
+    }
+
+
+def template_data(settings: Settings, task: str) -> dict[str, Any]:
+    """The copier answers that come from the settings and the task alone: all but the
+    recommendation and the answers (what the prompt files are rendered from, also in memory by
+    `prompt_texts` to price a recommendation before it is generated)."""
+    package = package_name(settings.name)
+    return {
+        "project_name": settings.name,
+        "package": package,
+        "distribution": distribution_name(package),
+        "task": task,
+        "wfadvise_version": __version__,
         # A project without `chat` has no conversation key at all in its settings.json.
-        "settings": spec.settings.model_dump(
-            mode="json", by_alias=True, exclude=_no_chat(spec.settings)
-        ),
-        "names": names_for(spec.settings),
+        "settings": settings.model_dump(mode="json", by_alias=True, exclude=_no_chat(settings)),
+        "names": names_for(settings),
     }
 
 

@@ -61,8 +61,8 @@ def estimate_command(
     as_json: bool,
 ) -> None:
     """Estimate DIR (or --answers FILE), print it, and write the chart when asked."""
-    settings, prompts_dir = load_source(directory, answers)
-    est = run_estimate(settings, prompts_dir, volume, input_tokens, traces, from_answers=answers)
+    settings, prompts = load_source(directory, answers)
+    est = run_estimate(settings, prompts, volume, input_tokens, traces, from_answers=answers)
     if plot is not None:
         write_atomically(plot, svg_chart(series(est), est.volume_per_day, title=_title(est)))
     if as_json:
@@ -73,8 +73,11 @@ def estimate_command(
     show_estimate(est, plot=plot)
 
 
-def load_source(directory: Path | None, answers: Path | None) -> tuple[Settings, Path | None]:
-    """Settings and prompt folder from a project, or settings diagnosed from answers."""
+def load_source(
+    directory: Path | None, answers: Path | None
+) -> tuple[Settings, Path | dict[str, str]]:
+    """Settings and prompt folder from a project, or settings diagnosed from answers and the
+    prompt texts the template would write for them (what `recommend` prices too)."""
     if directory is not None and answers is not None:
         raise UserError("give a project DIR or --answers FILE, not both")
     if directory is None and answers is None:
@@ -82,8 +85,10 @@ def load_source(directory: Path | None, answers: Path | None) -> tuple[Settings,
     if answers is not None:
         from ..answers import load_answers
         from ..diagnose import diagnose
+        from ..prompt_texts import prompt_texts
 
-        return diagnose(load_answers(answers)).settings(), None
+        rec = diagnose(load_answers(answers))
+        return rec.settings(), prompt_texts(rec)
     assert directory is not None
     return load_project(directory)
 
@@ -183,16 +188,18 @@ def _dig(data: object, *keys: str) -> object:
 
 def run_estimate(
     settings: Settings,
-    prompts_dir: Path | None,
+    prompts: Path | dict[str, str],
     volume: int | None,
     input_tokens: int | None,
     traces: Sequence[Path],
     *,
     from_answers: Path | None,
 ) -> Estimate:
-    """The estimate, with runtime errors turned into one-line user errors."""
+    """The estimate (of a prompt folder, or of prompt texts by step), with runtime errors turned
+    into one-line user errors."""
+    folder, texts = (prompts, None) if isinstance(prompts, Path) else (None, prompts)
     try:
-        return estimate_project(settings, prompts_dir, volume, input_tokens, list(traces))
+        return estimate_project(settings, folder, volume, input_tokens, list(traces), prompts=texts)
     except UnknownModelPrice as exc:
         if from_answers is None:
             raise UserError(str(exc)) from None

@@ -49,18 +49,22 @@ def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendat
 
 
 def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, list[str]]:
-    """Dollars per request (the estimate engine, as `wfadvise estimate --answers` runs it) and
-    the advice they lead to: a budget below the cost, a difficulty split that does not pay."""
+    """Dollars per request (the estimate engine on the prompt files the project will have, as
+    `wfadvise estimate --answers` and the untouched project's estimate run it) and the advice
+    they lead to: a budget below the cost, a difficulty split that does not pay."""
     from runtime.errors import UnknownPriceError
     from runtime.estimate import estimate_settings
     from runtime.estimate.cascades import break_even_line
 
+    from ..prompt_texts import prompt_texts
+
     answers = rec.answers
     tiers = answers.difficulty
     settings = rec.settings()
+    prompts = prompt_texts(rec)
     single = None
     try:
-        est = estimate_settings(settings, {}, with_alternatives=False)
+        est = estimate_settings(settings, prompts, with_alternatives=False)
         usd = UsdPerRequest(expected=est.total.usd_exp, worst=est.worst("usd"))
         if est.cascades:  # the break-even against the strong model, not a routed split
             lines = [break_even_line(b) for b in est.cascades]
@@ -70,7 +74,7 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
             alone = settings.model_copy(
                 update={"models": settings.models.model_copy(update={"steps": steps})}
             )
-            one = estimate_settings(alone, {}, with_alternatives=False)
+            one = estimate_settings(alone, prompts, with_alternatives=False)
             router = set(rec.composition.steps)  # without the split there is no classify call
             single = one.total.usd_exp - sum(f.usd for f in one.steps if f.step in router)
     except UnknownPriceError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from .calibrate import Calibration, calibrate, read_runs
 from .errors import EstimateError, TraceError, UnknownModelPrice
 from .figures import DAYS_PER_MONTH, Alternative, Estimate, StepFigures
-from .project import estimate_project, estimate_settings, read_prompts
+from .project import estimate_project, estimate_settings, project_prompts, read_prompts
 from .report import contract_dict, render_text
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "contract_dict",
     "estimate_project",
     "estimate_settings",
+    "project_prompts",
     "read_prompts",
     "read_runs",
     "render_text",

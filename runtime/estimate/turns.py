@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 
 from ..conversation.prompts import (
     CONVERSATION_KINDS,
@@ -33,12 +32,12 @@ __all__ = [
     "CONVERSATION_KINDS",
     "assumption",
     "conversation_prompts",
-    "prompt_files",
     "walk_turn",
 ]
 
 DEFAULT_PROMPTS = {STATE_STEP: STATE_PROMPT, SUMMARY_STEP: SUMMARY_PROMPT}
-"""Their prompt texts when the project has no prompts/STEP.md of its own."""
+"""Their prompt texts when the project has no prompts/STEP.md of its own (a chat reads the same
+files; `project.project_prompts` reads them for the estimate)."""
 HEADINGS = Size(30.0, 30.0)
 """`# Summary...`, `# What we know`, `# Recent turns`, `# The user's new message`."""
 STEP_HEADING = Size(8.0, 8.0)
@@ -50,17 +49,6 @@ TURN_LABELS = 2 * MESSAGE_TOKENS
 def conversation_prompts(prompts: Mapping[str, str]) -> dict[str, str]:
     """The given prompt texts, with the conversation steps' defaults where none is given."""
     return {**DEFAULT_PROMPTS, **prompts}
-
-
-def prompt_files(prompts_dir: Path | None) -> dict[str, str]:
-    """The project's own prompts/update_state.md and summarize_turns.md, where written (chat
-    reads the same files, else the defaults above)."""
-    if prompts_dir is None:
-        return {}
-    found = {step: prompts_dir / f"{step}.md" for step in DEFAULT_PROMPTS}
-    return {
-        step: path.read_text(encoding="utf-8") for step, path in found.items() if path.is_file()
-    }
 
 
 def verbatim_turns(conv: ConversationSettings) -> tuple[float, int]:
