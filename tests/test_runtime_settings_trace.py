@@ -80,6 +80,7 @@ def test_broken_json_deep_nesting_and_binary_files_are_one_line(tmp_path: Path) 
 
 def test_a_trace_is_appended_to_run_after_run(tmp_path: Path) -> None:
     path = tmp_path / "runs" / "trace.jsonl"
+    path.parent.mkdir()  # a missing folder is refused (a typo must not make folders)
     for run in range(2):
         trace = Trace(path)
         trace.write({"step": "a", "run": run})

@@ -111,7 +111,10 @@ class _Loop:
         self.flow = project.build(settings, opts.approve)
         self.prompts = Prompts.from_folder(project.prompts)
         sid = opts.session or f"s-{secrets.token_hex(4)}"
-        self.session = store.open(sid)
+        # A new session is stored at its first turn: a chat with no turn leaves nothing behind.
+        found = store.load(sid)
+        self.stored = found is not None
+        self.session = found or Session(session_id=sid)
         self.tty = sys.stdin.isatty()
         self.session_bound: tuple[str, ...] = ()
         """The limits (max_usd, max_calls) that this turn has at the session's rest."""
@@ -168,6 +171,9 @@ class _Loop:
 
     def _bye(self) -> None:
         sid = self.session.session_id
+        if not self.stored:
+            print(f"no turns: session {sid} not saved", file=sys.stderr)
+            return
         print(f"session {sid} saved: continue with `chat --session {sid}`", file=sys.stderr)
 
     def _read(self, stdin: TextIO) -> str | None:
@@ -246,6 +252,9 @@ class _Loop:
         )
 
     def _turn(self, text: str) -> TurnResult:
+        if not self.stored:  # the first turn of a new session stores it
+            self.session = self.store.open(self.session.session_id)
+            self.stored = True
         run = self._run()
         before = len(self.session.turns)
         try:

@@ -47,7 +47,8 @@ class Trace:
 
 
 def _prepare(path: Path) -> str:
-    """Refuse a path that is not a trace; create it. Returns what a first write must add first."""
+    """Refuse a path that is not a trace or whose folder is missing; create the file. Returns
+    what a first write must add first."""
     if path.is_dir():
         raise TraceFileError(f"trace {path} is a folder; give a file name such as run.jsonl")
     glue = ""
@@ -56,8 +57,9 @@ def _prepare(path: Path) -> str:
         with path.open("rb") as handle:
             handle.seek(-1, 2)
             glue = "" if handle.read(1) == b"\n" else "\n"  # a run killed mid-line
+    if not path.parent.exists():  # a typo in the folder must not make folders (as --plot)
+        raise TraceFileError(f"trace {path}: folder {path.parent} does not exist; create it first")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.open("a", encoding="utf-8").close()
     except OSError as exc:
         raise TraceFileError(f"cannot write trace {path}: {exc.strerror or exc}") from None
