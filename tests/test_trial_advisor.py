@@ -172,3 +172,16 @@ def test_a_name_with_the_path_separator_is_refused_in_one_line(
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert named in result.err and "holds '>'" in result.err and "rename it without" in result.err
     assert not (tmp_path / "p").exists()
+
+
+# 4. A parallel stage inside a chain is told in the user's step names.
+
+
+def test_a_parallel_stage_in_a_chain_is_explained_with_the_users_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stage = {"parallel": ["fact_check", "legal_check"], "merge": "code"}
+    answers = {"name": "t", "schema": 2, "steps": ["draft_article", stage, "publish_summary"]}
+    chain = _recommend(tmp_path, capsys, answers)["reasons"][0]
+    assert "(draft_article -> (fact_check, legal_check at once) -> publish_summary)" in chain
+    assert "parallel" not in chain

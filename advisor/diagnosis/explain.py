@@ -79,6 +79,8 @@ def _label(node: Node) -> str:
         return node.name
     if node.params.get("each") and node.children:  # a map over items
         return f"{_label(node.children[0])} per {node.params['each']}"
+    if node.pattern == "parallel-sectioning" and node.params.get("role") != "guard":
+        return f"({_names(node)} at once)"  # a stage: its steps, never its internal name
     if node.params.get("role") == "check" and node.children:  # a check looping its step
         return f"{_label(node.children[0])} -> {node.name}"
     wrapper = node.pattern in ("parallel-voting", "evaluator-optimizer")
