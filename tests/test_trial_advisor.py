@@ -185,3 +185,26 @@ def test_a_parallel_stage_in_a_chain_is_explained_with_the_users_steps(
     chain = _recommend(tmp_path, capsys, answers)["reasons"][0]
     assert "(draft_article -> (fact_check, legal_check at once) -> publish_summary)" in chain
     assert "parallel" not in chain
+
+
+# 5. A tool no step uses is warned about, never claimed as called.
+
+
+def test_a_tool_nothing_calls_is_warned_about_not_claimed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _recommend(tmp_path, capsys, {**TRIAGE, "tools": ["send_reply"]})
+    assert not [r for r in doc["reasons"] if "send_reply" in r]
+    idle = [w for w in doc["warnings"] if "send_reply" in w]
+    assert len(idle) == 1 and "never calls it" in idle[0]
+
+
+def test_only_the_tools_a_step_is_named_for_are_said_to_be_called(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {"name": "t", "steps": ["draft_reply", "send_reply"], "tools": ["send_reply", "crm"]}
+    doc = _recommend(tmp_path, capsys, answers)
+    called = [r for r in doc["reasons"] if "calls your tools" in r]
+    assert len(called) == 1 and "(send_reply)" in called[0] and "crm" not in called[0]
+    assert [w for w in doc["warnings"] if "`tools` lists crm" in w]
+    assert not [w for w in doc["warnings"] if "`tools` lists send_reply" in w]

@@ -8,7 +8,7 @@ from runtime.plan import Node
 from ..answers import Answers
 from ..calls import CallCount
 from ..task_model import name_words
-from .approvals import approval_warnings
+from .approvals import _acts_as, approval_warnings
 
 SIDE_EFFECT_WORDS = frozenset(
     (
@@ -29,7 +29,8 @@ def structural(answers: Answers, tree: Node, calls: CallCount) -> list[str]:
     out += _unused(answers)
     out += _criteria(answers, tree)
     out += _voting(answers, tree)
-    out += _tools(answers)
+    out += _tools(answers, tree)
+    out += _idle_tools(answers, tree)
     out += approval_warnings(answers, tree)
     out += _dependencies(answers)
     out += _not_wired(answers)
@@ -129,10 +130,33 @@ def _voting(answers: Answers, tree: Node) -> list[str]:
     return out
 
 
-def _tools(answers: Answers) -> list[str]:
+def tools_in_use(answers: Answers, tree: Node) -> list[str]:
+    """The tools the generated workflow calls: all of an agent's, else those a step is named
+    for (`send_reply`, or `billing_send_reply` in a category's pipeline)."""
+    if any(node.pattern == "agent-loop" for node in tree.walk()):
+        return list(answers.tools)
+    steps = tree.all_steps()
+    return [t for t in answers.tools if any(_acts_as(s, [t]) for s in steps)]
+
+
+def _idle_tools(answers: Answers, tree: Node) -> list[str]:
+    """Tools nothing calls: no agent, and no step named for them."""
+    used = tools_in_use(answers, tree)  # (an idle approved tool has its own warning)
+    idle = [t for t in answers.tools if t not in used and t not in answers.approval]
+    if not idle:
+        return []
+    return [
+        f"`tools` lists {', '.join(idle)}, but with `flow: {answers.flow}` no agent calls tools "
+        f"and no step is named {idle[0]}: the generated project never calls "
+        f"{'it' if len(idle) == 1 else 'them'}. Name the step that performs it {idle[0]}, or "
+        "call it from your own code (or drop it from `tools`)."
+    ]
+
+
+def _tools(answers: Answers, tree: Node) -> list[str]:
     risky = [
         t
-        for t in answers.tools
+        for t in tools_in_use(answers, tree)
         if t not in answers.approval and SIDE_EFFECT_WORDS & set(name_words(t))
     ]
     if not risky:

@@ -13,6 +13,7 @@ from ..calls import count_calls
 from ..cascade_names import confidence_fn
 from ..identifiers import unique_identifiers
 from ..recommendation import conversation_settings
+from .advice import tools_in_use
 from .approvals import approval_reasons
 from .tree import FALLBACK_NAMES
 
@@ -28,10 +29,11 @@ def reasons(answers: Answers, tree: Node) -> list[str]:
             f"Your task is one step ({tree.name}) with nothing around it, so one "
             "well-prompted call does it; climb the ladder only if that falls short."
         )
-    if answers.tools and answers.flow == "known":
+    used = tools_in_use(answers, tree)
+    if used and answers.flow == "known":  # a tool no step is named for is warned about instead
         out.append(
-            f"Your code calls your tools ({', '.join(answers.tools)}) at fixed points of the "
-            "workflow, so no agent is needed to choose them."
+            f"Your code calls your tools ({', '.join(used)}) at fixed points of the "
+            "workflow (the steps named for them), so no agent is needed to choose them."
         )
     if answers.conversation:
         out.append(conversation_reason(answers))
