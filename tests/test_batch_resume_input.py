@@ -14,6 +14,9 @@ from helpers_render import PATTERN_ANSWERS, spec_for
 
 from advisor.commands.new import write_project
 from advisor.template_store import Published
+from runtime.volume.batch import refuse_changed_inputs
+from runtime.volume.errors import VolumeUsageError
+from runtime.volume.inputs import Request
 from runtime.volume.store import Store, check_reachable, sqlite_url
 
 pytestmark = pytest.mark.slow
@@ -56,7 +59,7 @@ def test_an_id_given_another_input_is_refused_before_anything_runs(
     assert refused.returncode == 2, refused.stderr
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
     assert "'q1' was already run with a different input" in refused.stderr
-    assert "new id" in refused.stderr and "--out/--db" in refused.stderr
+    assert "give it a new id, or use a new --out file" in refused.stderr
     assert "q2" not in refused.stderr
     assert (tmp_path / "out.jsonl").read_bytes() == answered  # nothing ran, nothing written
 
@@ -70,6 +73,10 @@ def test_an_id_given_another_input_is_refused_before_anything_runs(
     added = run(project, args, env_mock())
     assert added.returncode == 0, added.stderr
     assert [r["id"] for r in rows(tmp_path / "out.jsonl")][2:] == ["q1-import"]
+
+    _write(tmp_path / "in.jsonl", changed)  # the other way out: a new --out, a new batch
+    fresh = run(project, [*args[:2], "--out", str(tmp_path / "new.jsonl"), "--mock"], env_mock())
+    assert fresh.returncode == 0 and "2/2 done" in fresh.stderr, fresh.stderr
 
 
 def test_the_store_remembers_what_an_id_was_given_when_out_is_gone(
@@ -156,3 +163,15 @@ def test_each_id_keeps_the_digest_it_was_first_queued_with(
         assert store.input_digests("never-run") == {}
     finally:
         store.close()
+
+
+def test_many_changed_ids_are_one_line_naming_the_first_three() -> None:
+    asked = [Request(rid, f"asked {rid}", n) for n, rid in enumerate("abcdef", start=1)]
+    recorded = {r.id: Request(r.id, "something else", r.line).digest for r in asked[:5]}
+    with pytest.raises(VolumeUsageError) as refused:
+        refuse_changed_inputs(recorded, list(asked), Path("in.jsonl"))
+    assert str(refused.value) == (
+        "in.jsonl: ids 'a', 'b', 'c' and 2 more were already run with different inputs in this "
+        "store; give them new ids, or use a new --out file to start over"
+    )
+    refuse_changed_inputs({r.id: r.digest for r in asked[:3]}, list(asked), Path("in.jsonl"))

@@ -166,7 +166,8 @@ def refuse_changed_inputs(
             f"ids {shown}{more} were already run with different inputs in this store; "
             "give them new ids"
         )
-    raise VolumeUsageError(f"{input_path}: {what}, or use a new --out/--db to start over")
+    # A new --db alone would not do: the rows already in OUT.jsonl are never written again.
+    raise VolumeUsageError(f"{input_path}: {what}, or use a new --out file to start over")
 
 
 def _work(
