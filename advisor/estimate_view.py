@@ -12,7 +12,7 @@ from rich.text import Text
 from runtime.estimate import Estimate
 from runtime.estimate.chart import money, text_chart
 from runtime.estimate.fanouts import items_lines, workers_lines
-from runtime.estimate.report import number, series
+from runtime.estimate.report import STEP_WORST, number, series
 
 
 def show_estimate(
@@ -95,11 +95,12 @@ def _steps(est: Estimate) -> Table:
             f"{s.usd / total:.0%}",
             _worst(None if s.worst_usd == float("inf") else s.worst_usd, "${:.6f}"),
         )
+    lines = [STEP_WORST]
     if est.calibration is not None:
-        lines = [f"* measured from {est.calibration.runs} traced run(s)"]
+        lines += [f"* measured from {est.calibration.runs} traced run(s)"]
         lines += items_lines(est.calibration.items, est.calibration.item_counts)
         lines += workers_lines(est.calibration.worker_counts)
-        table.caption = "\n".join(lines)
+    table.caption = "\n".join(lines)
     return table
 
 

@@ -138,3 +138,35 @@ def test_prompt_texts_are_the_files_new_writes(made: tuple[str, Path, str]) -> N
     written = project_prompts(rec.settings(), folder_reader(path / package / "prompts"))
     assert written  # every model step has its file
     assert prompt_texts(rec) == written
+
+
+@pytest.mark.parametrize("name", [*TRIAL, *(p.stem for p in EXAMPLES)])
+def test_no_steps_worst_passes_the_requests_worst(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The trial's invoice desk showed validate_totals at worst 36 calls and $0.0372 under a
+    request capped at 14 calls and $0.01: the run's limits cap every step too."""
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(_answers(name)), encoding="utf-8")
+    result = run_cli(["estimate", "--answers", str(answers), "--json"], capsys)
+    if result.code == 2 and "no price known" in result.err:
+        pytest.skip("an example without a known price")
+    est = json.loads(result.out)
+    per = est["per_request"]
+    for step in est["per_step"]:
+        assert step["worst_calls"] <= per["worst_calls"], step
+        for key in ("worst_tokens", "worst_usd"):
+            if per[key] is not None:
+                assert step[key] is not None and step[key] <= per[key], step
+
+
+def test_the_step_table_says_step_worsts_are_not_additive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps(TRIAL["invoice-desk"]), encoding="utf-8")
+    est = json.loads(run_cli(["estimate", "--answers", str(answers), "--json"], capsys).out)
+    worst = {s["step"]: s["worst_calls"] for s in est["per_step"]}
+    assert worst["validate_totals"] == est["per_request"]["worst_calls"] == 14
+    shown = run_cli(["estimate", "--answers", str(answers)], capsys).out
+    assert "not additive" in " ".join(shown.split())

@@ -291,6 +291,19 @@ def _cap_worst(est: Estimate, settings: Settings) -> None:
         est.capped_by.append(f"max_usd={lim.max_usd:g}")
     if lim.max_usd is not None and cheapest > 0:
         t.tokens_worst = min(t.tokens_worst, math.floor(lim.max_usd / cheapest * 1e6))
+    est.steps = [_within(step, t) for step in est.steps]
+
+
+def _within(step: StepFigures, total: Tally) -> StepFigures:
+    """A step's worst is its own bound (the most that step can take in one request), so it never
+    passes the whole request's: the run's limits cap that step's calls too. Steps' worsts are
+    not additive: each is one step's worst, not all of them in one run."""
+    return replace(
+        step,
+        worst_calls=min(step.worst_calls, total.calls_worst),
+        worst_tokens=min(step.worst_tokens, total.tokens_worst),
+        worst_usd=min(step.worst_usd, total.usd_worst),
+    )
 
 
 def assumptions(

@@ -137,6 +137,13 @@ def series(est: Estimate) -> list[Series]:
     return lines + [Series(a.pattern, a.expected_usd) for a in est.alternatives]
 
 
+STEP_WORST = (
+    "worst $ per step: that step's own bound (the most it alone can cost in one request, never "
+    "above the request's worst); steps' worsts are not additive"
+)
+"""What a step's worst figure means, under the table that shows it."""
+
+
 def worst_text(value: float | None, fmt: str) -> str:
     """A worst figure, or `unbounded` when only absent limits could bound it."""
     return "unbounded" if value is None else fmt.format(value)
