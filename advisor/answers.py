@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,8 +134,8 @@ class Answers(BaseModel):
         value = value.strip()
         if not _NAME_RE.match(value):
             raise ValueError(
-                "must start with a letter and hold only letters, digits, spaces, '-', '_' or '.'"
-                " (e.g. support-desk)"
+                "must start with a letter and hold only ASCII letters (a-z, A-Z), digits, "
+                f"spaces, '-', '_' or '.' (e.g. {_ascii_example(value)})"
             )
         return value
 
@@ -257,6 +258,14 @@ class Answers(BaseModel):
             if not model.strip():
                 raise ValueError(f"{key}: give a litellm model string, e.g. openai/gpt-4o-mini")
         return {k.strip(): m.strip() for k, m in values.items()}
+
+
+def _ascii_example(name: str) -> str:
+    """`name` spelled with ASCII letters (accents dropped), or `support-desk` when none is left."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", folded)
+    example = "-".join(words).lower()
+    return example if _NAME_RE.match(example) else "support-desk"
 
 
 def _check_names(values: list[str], limit: int, *, in_paths: bool = True) -> list[str]:

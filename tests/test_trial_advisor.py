@@ -53,9 +53,10 @@ def _recommend(
 
 @pytest.fixture(scope="module")
 def triage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The triage project, rendered once: its folder and package."""
+    """The triage project (its drafts refined), rendered once: its folder and package."""
     root = tmp_path_factory.mktemp("triage")
-    made = write_project(spec_for(TRIAGE), root / "p", published=publish(store=root / "store"))
+    answers = {**TRIAGE, "refinement": True, "criteria": ["polite"]}  # evaluator-optimizer
+    made = write_project(spec_for(answers), root / "p", published=publish(store=root / "store"))
     return made.path, made.package
 
 
@@ -208,3 +209,48 @@ def test_only_the_tools_a_step_is_named_for_are_said_to_be_called(
     assert len(called) == 1 and "(send_reply)" in called[0] and "crm" not in called[0]
     assert [w for w in doc["warnings"] if "`tools` lists crm" in w]
     assert not [w for w in doc["warnings"] if "`tools` lists send_reply" in w]
+
+
+# 6. Small ones.
+
+
+def test_a_non_ascii_name_is_refused_with_an_ascii_spelling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["new", str(tmp_path / "p"), "--data", "name=Ünïcode desk", "--data", "steps=[a]"]
+    result = run_cli(args, capsys)
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "ASCII letters" in result.err and "unicode-desk" in result.err
+    docs = (Path(__file__).parent.parent / "docs" / "answers.md").read_text(encoding="utf-8")
+    assert "ASCII letters" in docs
+
+
+def test_the_readme_says_an_before_a_vowel(triage: tuple[Path, str]) -> None:
+    readme = (triage[0] / "README.md").read_text(encoding="utf-8")
+    assert "An **evaluator-optimizer** workflow" in readme
+    assert "A **evaluator-optimizer**" not in readme
+
+
+def test_a_tiny_budget_is_written_without_exponent_notation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {"name": "t", "steps": ["draft", "polish"], "budget_usd_per_request": 0.00001}
+    warned = [w for w in _recommend(tmp_path, capsys, answers)["warnings"] if "budget" in w]
+    assert len(warned) == 1 and "Your budget of $0.00001 per request" in warned[0]
+    assert not re.search(r"\de-\d", warned[0]), warned[0]
+
+
+@pytest.mark.parametrize(("categories", "said"), [([], "no kinds"), (["docs"], "one kind")])
+def test_a_planner_with_fewer_than_two_kinds_of_worker_is_warned_about(
+    categories: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {"name": "t", "flow": "depends-on-input", "categories": categories}
+    warnings = _recommend(tmp_path, capsys, answers)["warnings"]
+    assert [w for w in warnings if said in w and "same worker" in w], warnings
+
+
+def test_a_planner_with_kinds_of_work_is_not_warned_about_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {"name": "t", "flow": "depends-on-input", "categories": ["python", "docs"]}
+    assert not [w for w in _recommend(tmp_path, capsys, answers)["warnings"] if "same worker" in w]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from runtime.catalog import DEFAULTS
 from runtime.plan import Node
 
@@ -65,6 +67,14 @@ def _unused(answers: Answers) -> list[str]:
                 "step; list at least two to run side by side."
             )
         return out
+    if answers.flow == "depends-on-input" and len(answers.category_names) < 2:
+        kinds = answers.category_names
+        some = f"one kind of worker ({kinds[0]})" if kinds else "no kinds of worker"
+        out.append(
+            f"The planner has {some} to assign subtasks to (`categories`), so every subtask "
+            "goes to the same worker; list two or more kinds of work, or, if the steps can be "
+            "listed in advance, say the flow is known."
+        )
     who = "the agent" if answers.flow == "unknown" else "the planner"
     keys = ["steps", "independent_subtasks", "needs_confidence"]
     if answers.flow == "unknown":
@@ -168,6 +178,11 @@ def _tools(answers: Answers, tree: Node) -> list[str]:
     ]
 
 
+def usd(amount: float) -> str:
+    """Dollars to 4 significant digits, never in exponent notation (`$0.00001`, not `$1e-05`)."""
+    return "$" + format(Decimal(f"{amount:.4g}"), "f")
+
+
 def _fewer_waves(tree: Node) -> str:
     """For a plan with dependencies: what shortens its wait (waves, not workers)."""
     if not any(n.params.get("dependencies") for n in tree.walk()):
@@ -216,8 +231,8 @@ def money(
     budget = answers.budget_usd_per_request
     if budget is not None and expected_usd is not None and expected_usd > budget:
         out.append(
-            f"Your budget of ${budget:g} per request is below the expected cost "
-            f"(${expected_usd:.4g}): most runs will stop at the cap; raise it or use a cheaper "
+            f"Your budget of {usd(budget)} per request is below the expected cost "
+            f"({usd(expected_usd)}): most runs will stop at the cap; raise it or use a cheaper "
             "model."
         )
     volume = answers.volume_per_day
@@ -227,7 +242,7 @@ def money(
     if saving < MIN_DAILY_SAVING_USD:
         out.append(
             f"At {volume:,} requests a day the difficulty split saves ${saving:.2f} a day "
-            f"(${single_model_usd:.4g} per request on the hard model alone, ${expected_usd:.4g} "
+            f"({usd(single_model_usd)} per request on the hard model alone, {usd(expected_usd)} "
             "routed): less than it costs to keep two paths; consider one model."
         )
     return out
