@@ -22,7 +22,7 @@ from advisor.template_store import publish
 
 pytestmark = pytest.mark.slow
 
-RUN_KEYS = {"output", "finished", "stopped_by", "notes", "calls", "cost_usd", "steps"}
+RUN_KEYS = {"output", "finished", "stopped_by", "error", "notes", "calls", "cost_usd", "steps"}
 STEP_KEYS = {"name", "model", "calls", "tokens", "cost_usd"}
 INPUT = "A customer asks about an invoice."
 
