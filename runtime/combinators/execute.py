@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoppedError
 from .base import Note, StepLike, as_step, collecting_notes
 from .errors import GateFailed, NotDone
-from .results import no_result
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run, RunSummary
@@ -100,3 +99,26 @@ def execute_sync(flow: StepLike, run: Run, value: Any, *, keep_rejected: bool = 
             await close_clients()
 
     return asyncio.run(run_and_close())
+
+
+HOLDERS = ("output", "tally", "done", "outputs")
+"""Where a pattern's result dataclass keeps what it holds: AgentResult's and Refined's `output`
+(the answer or draft inside), VoteResult's `tally` (the votes cast), orchestrate's `Work.done`
+(the workers' results), parallel's `Sections.outputs`. Read by name, on dataclasses only (never
+on a response model), so execute need not import patterns a project does not use."""
+
+
+def no_result(value: Any) -> bool:
+    """Whether a result holds nothing a person could use: None, blank text, an agent with no
+    words, a vote with no vote cast, a pattern's scaffold around no work (an orchestrator
+    stopped before any worker, a parallel stage before any branch)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if is_dataclass(value) and not isinstance(value, type):
+        for name in HOLDERS:
+            if hasattr(value, name):
+                held = getattr(value, name)
+                return no_result(held) if name == "output" else not held
+    return False

@@ -6,7 +6,7 @@ without importing the patterns that a project does not use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel
@@ -83,29 +83,3 @@ class AgentResult:
 
     def __str__(self) -> str:
         return "" if self.output is None else show(self.output)
-
-
-PARTS: Final = ("done", "outputs")
-"""Where a pattern's partial result keeps the work it holds: an orchestrator's `Work.done` (its
-workers' results), a parallel stage's `Sections.outputs`. Read by name on a dataclass (never
-on a response model), so `execute` need not import patterns a project does not use."""
-
-
-def no_result(value: Any) -> bool:
-    """Whether a stopped run's best so far holds nothing a person could use: None, empty text,
-    an agent with no words, a vote with no vote cast, or a pattern's scaffold around no work
-    (an orchestrator stopped before any worker, a parallel stage before any branch)."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (AgentResult, Refined)):
-        return no_result(value.output)
-    if isinstance(value, VoteResult):
-        return not value.tally
-    if is_dataclass(value):
-        for attr in PARTS:
-            held = getattr(value, attr, None)
-            if isinstance(held, (list, dict)):
-                return not held
-    return False
