@@ -15,6 +15,7 @@ import typer
 import yaml
 
 from ..data_flags import parse_data
+from ..diagnosis.budget_advice import price_entry
 from ..errors import Interrupted, UserError
 from ..project_check import check_project
 from ..recommendation import Recommendation
@@ -65,6 +66,8 @@ def new_command(
         remove_leftovers(target.parent)
     made = write_project(spec, target, force=force)
     typer.echo(created(made))
+    if rec.warnings:
+        typer.echo(warnings_text(rec.warnings))
     typer.echo(answers_used(rec, made.path / ANSWERS_FILE))
     if check:
         try:
@@ -74,7 +77,7 @@ def new_command(
                 f"interrupted during --check: {_shown(made.path)}/ is complete; only the check "
                 "stopped"
             ) from None
-    typer.echo(next_steps(made))
+    typer.echo(next_steps(made, price_first=_unpriced_under_budget(rec)))
 
 
 def spec_from(rec: Recommendation) -> ProjectSpec:
@@ -230,13 +233,47 @@ def created(made: Made) -> str:
     )
 
 
-def next_steps(made: Made) -> str:
-    """The next three commands (printed last, after any --check)."""
+def warnings_text(warnings: Sequence[str]) -> str:
+    """The recommendation's warnings (also in the project's README), wrapped."""
+    width = max(40, shutil.get_terminal_size().columns - 1)
+    lines = ["", "Warnings (also in README.md):"]
+    for warning in warnings:
+        lines += textwrap.wrap(
+            warning,
+            width,
+            initial_indent="  - ",
+            subsequent_indent="    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return "\n".join([*lines, ""])
+
+
+def _unpriced_under_budget(rec: Recommendation) -> list[str]:
+    """Models without a price in a project with a dollar budget (its runs refuse to start)."""
+    from ..costs import unpriced_models
+
+    settings = rec.settings()
+    return [] if settings.limits.max_usd is None else unpriced_models(settings)
+
+
+def next_steps(made: Made, *, price_first: Sequence[str] = ()) -> str:
+    """The next commands (printed last, after any --check); first, when a model has no price
+    and the project has a dollar budget, where to give the price (no run starts without it)."""
     where = _shown(made.path)
+    price = []
+    if price_first:
+        settings = f"{where}/{made.package}/settings.json"
+        price = [
+            f"  # first give {_names(price_first)} a price: no run starts without it (the",
+            f"  # budget, max_usd, counts with it). In {settings} add",
+            f"  #   {price_entry(price_first)}   (dollars per million tokens)",
+        ]
     return "\n".join(
         [
             "",
             "Next:",
+            *price,
             f'  cd {where} && pip install -e ".[dev]"',
             f'  python -m {made.package} run --mock "your input"   # offline, no key needed',
             "  pytest                                              # the project's own tests",
@@ -247,6 +284,10 @@ def next_steps(made: Made) -> str:
             ),
         ]
     )
+
+
+def _names(models: Sequence[str]) -> str:
+    return ", ".join(repr(m) for m in models)
 
 
 def summary(made: Made) -> str:

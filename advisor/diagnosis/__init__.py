@@ -56,19 +56,28 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
     from runtime.estimate import estimate_settings
     from runtime.estimate.cascades import break_even_line
 
+    from ..cascade_names import cascades
+    from ..costs import unpriced_models
     from ..prompt_texts import prompt_texts
+    from .budget_advice import budget_per_call, unpriced_budget
 
     answers = rec.answers
     tiers = answers.difficulty
     settings = rec.settings()
     prompts = prompt_texts(rec)
     single = None
+    max_usd = settings.limits.max_usd
     try:
         est = estimate_settings(settings, prompts, with_alternatives=False)
         usd = UsdPerRequest(expected=est.total.usd_exp, worst=est.worst("usd"))
+        models = {s: settings.models.for_step(s) for s in est.call_reserves}
+        strong = {s for c in cascades(settings.plan).values() for s in c["hard"]}
+        short = budget_per_call(
+            max_usd, est.call_reserves, models, strong=strong, input_tokens=est.input_tokens
+        )
         if est.cascades:  # the break-even against the strong model, not a routed split
             lines = [break_even_line(b) for b in est.cascades]
-            return usd, [*advice.money(answers, usd.expected, None), *lines]
+            return usd, [*advice.money(answers, usd.expected, None), *short, *lines]
         if tiers is not None and built.tier_models:
             steps = dict(settings.models.steps) | {s: tiers.hard for s in built.tier_models}
             alone = settings.model_copy(
@@ -78,8 +87,8 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
             router = set(rec.composition.steps)  # without the split there is no classify call
             single = one.total.usd_exp - sum(f.usd for f in one.steps if f.step in router)
     except UnknownPriceError:
-        return None, []
-    return usd, advice.money(answers, usd.expected, single)
+        return None, unpriced_budget(max_usd, unpriced_models(settings))
+    return usd, [*advice.money(answers, usd.expected, single), *short]
 
 
 def _recommend(

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from .. import catalog
 from ..caps import DEFAULT_MAX_TOKENS, MAX_REPAIRS
+from ..model_calls.budget import with_margin
 from ..model_calls.prices import PriceBook, map_entry
 from ..model_calls.tokens import approx_count
 from ..plan import Node
@@ -70,6 +71,7 @@ def plan_figures(
         unit="request" if conv is None else "turn",
     )
     est.cascades = break_evens(ctx, settings.plan, size, calibration)
+    est.call_reserves = call_reserves(cost, facts, size)
     _cap_worst(est, settings)
     est.assumptions = assumptions(settings, facts, calibration, size)
     est.assumptions += [break_even_line(b) for b in est.cascades]
@@ -263,6 +265,20 @@ def _step_figures(
             )
         )
     return rows
+
+
+def call_reserves(cost: Cost, facts: Mapping[str, StepFacts], size: int) -> dict[str, float]:
+    """Per model step, what the budget reserves before one call (as `Attempts._reserve` does):
+    max_tokens at the output price plus the prompt, counted with the runtime's margin. The
+    prompt is the step's mean expected one per call (its own text plus an input of the assumed
+    size where it is never expected to run): the least a typical call reserves."""
+    out: dict[str, float] = {}
+    for step, f in facts.items():
+        t = cost.steps.get(step)
+        per_call = t.prompt_exp / t.calls_exp if t is not None and t.calls_exp > 0 else None
+        prompt = per_call if per_call is not None else f.prompt_tokens + size
+        out[step] = f.price.cost(with_margin(prompt), f.max_tokens)
+    return out
 
 
 def _cap_worst(est: Estimate, settings: Settings) -> None:

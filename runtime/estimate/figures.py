@@ -141,6 +141,10 @@ class Estimate:
     """Per cascade: its parts' dollars and the break-even escalation rate."""
     unit: str = "request"
     """What one run is: a `request`, or a `turn` of a chat project (per-turn figures)."""
+    call_reserves: dict[str, float] = field(default_factory=dict)
+    """Per model step: the dollars the runtime's budget holds before one call of it (its
+    max_tokens at the output price plus its expected prompt with the runtime's margin). A
+    `max_usd` below a step's figure refuses every call of that step."""
 
     @property
     def daily_usd(self) -> float:
