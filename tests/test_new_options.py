@@ -199,10 +199,12 @@ def test_dry_run_into_a_busy_folder_says_what_it_would_replace(
     target = tmp_path / "busy"
     target.mkdir()
     (target / "README.md").write_text("mine")
-    res = run_cli(["new", str(target), "--answers", str(answers), "--dry-run"], capsys)
+    args = ["new", str(target), "--answers", str(answers), "--dry-run"]
+    refused = run_cli(args, capsys)  # without --force, as `new` itself: exit 2
+    assert refused.code == 2 and "--force" in refused.err
+    res = run_cli([*args, "--force"], capsys)
     assert res.code == 0, res.err
     assert "README.md (replaces your file)" in res.out
-    assert "without --force, `new` would refuse it" in res.out
     assert [p.name for p in target.iterdir()] == ["README.md"]
     assert (target / "README.md").read_text() == "mine"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,8 @@ def estimate_command(
     as_json: bool,
 ) -> None:
     """Estimate DIR (or --answers FILE), print it, and write the chart when asked."""
+    if plot is not None:
+        check_plot_path(plot)  # before any work: a wrong path is a usage mistake
     settings, prompts = load_source(directory, answers)
     est = run_estimate(settings, prompts, volume, input_tokens, traces, from_answers=answers)
     if plot is not None:
@@ -212,28 +215,55 @@ def run_estimate(
         raise UserError(str(exc)) from None
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write a file whole or not at all."""
-    if not path.parent.is_dir():
-        raise UserError(f"--plot {path}: folder {path.parent} does not exist; create it first")
+PLOT_SUFFIX = ".svg"
+"""The one format `--plot` writes (runtime.estimate.chart.svg_chart)."""
+
+
+def check_plot_path(path: Path) -> None:
+    """Refuse a `--plot` path the SVG chart cannot go to: another suffix (an SVG in a .png
+    file opens as a broken image), a folder, or a folder that does not exist."""
     if path.is_dir():
         raise UserError(f"--plot {path} is a folder; name a file, e.g. {path / 'cost.svg'}")
+    if path.suffix.lower() != PLOT_SUFFIX:
+        raise UserError(
+            f"--plot {path}: the chart is an SVG image; name a {PLOT_SUFFIX} file, e.g. "
+            f"{path.with_suffix(PLOT_SUFFIX) if path.suffix else path.name + PLOT_SUFFIX}"
+        )
+    if not path.parent.is_dir():
+        raise UserError(f"--plot {path}: folder {path.parent} does not exist; create it first")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all, with the mode a new file gets (0666 under the umask,
+    as `open` makes it; mkstemp's 0600 would hide the chart from a web server or a colleague)."""
+    check_plot_path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        tmp, fd = _new_file(path)
     except OSError as exc:
         raise UserError(f"--plot {path}: cannot write in {path.parent} ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        Path(tmp).replace(path)
+        tmp.replace(path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise UserError(
             f"--plot {path}: cannot write it ({exc.strerror}); pick another path"
         ) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _new_file(path: Path) -> tuple[Path, int]:
+    """A new hidden file beside `path` (mode 0666 under the umask), and its descriptor."""
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
 
 
 def _title(est: Estimate) -> str:

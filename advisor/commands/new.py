@@ -54,8 +54,8 @@ def new_command(
     from ..intake import obtain
 
     target = directory.expanduser().resolve()
-    # before the interview: never ask, then refuse (a dry run only says it would be refused)
-    refuse_non_empty(target, force=force or dry_run)
+    # before the interview: never ask, then refuse (a dry run refuses as the real run would)
+    refuse_non_empty(target, force=force)
     preset = parse_data(data)  # a typo in --data is named before the interview starts
     rec = obtain(answers, data=preset, default_name=target.name)
     spec = spec_from(rec)
@@ -152,8 +152,6 @@ def dry_run_listing(spec: ProjectSpec, target: Path, *, force: bool = False) -> 
     for rel in files:
         mine = " (replaces your file)" if (target / rel).exists() else ""
         lines.append(f"  {rel.as_posix()}{mine}")
-    if not force and target.is_dir() and any(target.iterdir()):
-        lines.append(f"{_shown(target)} is not empty: without --force, `new` would refuse it.")
     return "\n".join(lines)
 
 
