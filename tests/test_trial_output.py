@@ -190,6 +190,15 @@ def test_a_map_and_a_vote_stopped_before_any_item_are_empty() -> None:
         assert outcome.stopped_by and outcome.empty, flow
 
 
+def test_a_chain_whose_map_stopped_before_any_item_keeps_the_step_before_it() -> None:
+    # The outline is paid for; the map after it stopped before any item (one call allowed).
+    items = each("each part", llm("summarize"), split_text, max_items=8, concurrency=4)
+    flow = chain(llm("outline"), items)
+    outcome = execute_sync(flow, Run(simulated=SimulatedModel(), limits=Limits(max_calls=1)), "x")
+    assert outcome.stopped_by and outcome.exit_code == 3
+    assert str(outcome.output).startswith("[outline]") and not outcome.empty
+
+
 def test_a_stop_after_real_work_keeps_it() -> None:
     flow = chain(llm("draft"), llm("polish"))
     outcome = execute_sync(flow, Run(simulated=SimulatedModel(), limits=Limits(max_calls=1)), "x")

@@ -9,6 +9,7 @@ from ..errors import StoppedError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, step_name
 from .errors import GateFailed
+from .execute import no_result
 from .gates import Gate
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def chain(*steps: StepLike, gates: Mapping[str, Gate] | None = None, name: str =
                 try:
                     output = await step(run, value)
                 except StoppedError as exc:
-                    if exc.best is None and done:
+                    if done and no_result(exc.best):  # nothing usable from the stopped step
                         exc.best = value  # the last completed step's output
                     raise
                 _check_gate(checks.get(label), label, output)

@@ -108,16 +108,18 @@ class Host:
         journal = Journal(self.store, f"{batch_id}/{request_id}")
         run = ctx.make_run().make_durable(journal, ctx.sharing)
         try:
-            outcome = await execute(ctx.flow, run, text)
+            # As `run`: a check that rejects the artifact keeps it (paid for) with the reason,
+            # and a run stopped before any usable result has output null.
+            outcome = await execute(ctx.flow, run, text, keep_rejected=True)
             summary = outcome.summary
-            output = self.project.as_data(outcome.output)
+            output = None if outcome.empty else self.project.as_data(outcome.output)
             row = make_row(
                 request_id,
                 output,
                 outcome.exit_code,
                 summary.calls,
                 summary.cost_usd,
-                outcome.not_done or outcome.stopped_by,
+                outcome.failed or outcome.not_done or outcome.stopped_by,
             )
         except Exception as err:  # a request's failure is its row; it never stalls the batch
             summary = run.summary()
