@@ -145,6 +145,10 @@ def test_one_request_over_the_cap_is_reported_even_when_the_mean_is_under_it(
     (advice,) = items_lines({MAP: counts.found}, {MAP: counts})[1:]
     assert "inputs held 7.5 items on average (up to 12)" in advice
     assert "1 of 2 traced request(s) left items out" in advice
+    # Priced as the items that can run: each input cut at the cap (3 and 8), not the cut mean.
+    settings = diagnose(load_answers(EXAMPLE)).settings()
+    est = estimate_settings(settings, {}, calibration=calibrate([trace]), with_alternatives=False)
+    assert est.logical_calls == pytest.approx(5.5 + 1)
 
 
 @pytest.fixture(scope="module")

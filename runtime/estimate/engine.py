@@ -187,9 +187,10 @@ def _tune(plan: Node, cost: Cost, cal: Calibration) -> tuple[Node, dict[str, lis
         r = ratio(body) if key else None
         if key and r is not None:
             params[key] = float(params.get(key) or _expected_loop(node, key)) * r  # type: ignore[arg-type]
-        items = cal.items.get(node.name) if node.params.get("each") else None
-        if items is not None:  # the map's fan-out, as the traces counted it
-            params["expected_items"] = items
+        items = cal.item_counts.get(node.name) if node.params.get("each") else None
+        most = node.params.get("max_items")
+        if items is not None:  # the map's fan-out as traced, each input cut at the cap
+            params["expected_items"] = items.within(most) if isinstance(most, int) else items.found
         plans = cal.worker_counts.get(node.name) if node.pattern == "orchestrator-workers" else None
         cap = node.params.get("max_workers")
         if plans is not None and isinstance(cap, int):  # the plans as traced, each cut at the cap

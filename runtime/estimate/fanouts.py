@@ -80,6 +80,14 @@ class ItemCounts:
     """Runs the map split in."""
     capped_runs: int
     """Runs whose input held more items than the cap let run."""
+    found_each: tuple[int, ...] = ()
+    """The items each traced input held, run by run."""
+
+    def within(self, cap: int) -> float:
+        """Mean items a cap of `cap` lets run, over the traced inputs (each cut at the cap:
+        the mean of the cut counts, not the cut of the mean)."""
+        each = self.found_each or (self.found,)
+        return sum(min(float(n), cap) for n in each) / len(each)
 
 
 def item_counts(
@@ -109,6 +117,7 @@ def item_counts(
             max_items=max(caps) if caps else None,
             runs=len(rows),
             capped_runs=sum(f > r for f, r, _ in rows),
+            found_each=tuple(f for f, _, _ in rows),
         )
     return out
 
