@@ -11,13 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from runtime.catalog import step_kinds
 from runtime.errors import UnknownPriceError
 from runtime.estimate import Estimate, estimate_settings
-from runtime.estimate.turns import CONVERSATION_KINDS
-from runtime.model_calls.prices import PriceBook
 from runtime.plan import PATTERN_IDS
-from runtime.settings import Settings
 
 from .diagnose import diagnose
 from .prompt_texts import prompt_texts
@@ -27,17 +23,6 @@ from .recommendation import Recommendation
 def priced(rec: Recommendation) -> Estimate:
     """The engine's figures for `rec`'s project (raises UnknownPriceError for an unpriced model)."""
     return estimate_settings(rec.settings(), prompt_texts(rec), with_alternatives=False)
-
-
-def unpriced_models(settings: Settings) -> list[str]:
-    """The models the project's steps call that neither settings.json nor the bundled price
-    map prices (a run with a dollar budget refuses to start with any of them)."""
-    book = PriceBook(settings.prices)
-    steps = list(step_kinds(settings.plan))
-    if settings.conversation is not None:
-        steps += list(CONVERSATION_KINDS)
-    models = {settings.models.for_step(step) for step in steps}
-    return sorted(m for m in models if book.price(m) is None)
 
 
 def expected_usd(rec: Recommendation) -> float | None:

@@ -249,7 +249,7 @@ def warnings_text(warnings: Sequence[str]) -> str:
 
 def _unpriced_under_budget(rec: Recommendation) -> list[str]:
     """Models without a price in a project with a dollar budget (its runs refuse to start)."""
-    from ..costs import unpriced_models
+    from ..diagnosis.budget_advice import unpriced_models
 
     settings = rec.settings()
     return [] if settings.limits.max_usd is None else unpriced_models(settings)

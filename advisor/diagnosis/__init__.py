@@ -57,9 +57,8 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
     from runtime.estimate.cascades import break_even_line
 
     from ..cascade_names import cascades
-    from ..costs import unpriced_models
     from ..prompt_texts import prompt_texts
-    from .budget_advice import budget_per_call, unpriced_budget
+    from .budget_advice import budget_per_call, unpriced_budget, unpriced_models
 
     answers = rec.answers
     tiers = answers.difficulty

@@ -10,6 +10,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 
+from runtime.catalog import step_kinds
+from runtime.estimate.turns import CONVERSATION_KINDS
+from runtime.model_calls.prices import PriceBook
+from runtime.settings import Settings
+
 from .advice import usd
 
 
@@ -77,3 +82,14 @@ def price_entry(models: Collection[str]) -> str:
         f'"{m}": {{"input_per_mtok": ..., "output_per_mtok": ...}}' for m in sorted(models)
     )
     return f'"prices": {{{entries}}}'
+
+
+def unpriced_models(settings: Settings) -> list[str]:
+    """The models the project's steps call that neither settings.json nor the bundled price
+    map prices (a run with a dollar budget refuses to start with any of them)."""
+    book = PriceBook(settings.prices)
+    steps = list(step_kinds(settings.plan))
+    if settings.conversation is not None:
+        steps += list(CONVERSATION_KINDS)
+    models = {settings.models.for_step(step) for step in steps}
+    return sorted(m for m in models if book.price(m) is None)
