@@ -90,8 +90,12 @@ class Defaults(BaseModel):
     """Parallel voting: how many times the task runs."""
     vote_threshold: float = 0.6
     """Parallel voting: share of votes the winner needs; below it the answer is UNCERTAIN."""
-    branch_timeout_s: float = 60.0
-    """Parallel sectioning: seconds a branch may take before it is dropped."""
+    branch_timeout_s: float | None = None
+    """Parallel sectioning and maps: seconds a branch or item may take before it is cut short;
+    None (the default) sets no limit of its own. A branch is already bounded by what it does:
+    each model call by the settings' `timeout_s` (and its retries), each loop inside it
+    (refine rounds, agent steps) by its cap. A fixed default cut a map item whose refine loop
+    needed several slow calls, losing paid work; set a number only as a latency target."""
     concurrency: int = 8
     """Parallel sectioning: branches in flight at once."""
     max_items: int = 8

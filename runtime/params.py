@@ -28,7 +28,8 @@ class RouteParams(_Params):
 class SectionParams(_Params):
     """parallel-sectioning: how long a branch may take and how many run at once."""
 
-    branch_timeout_s: float = Field(default=DEFAULTS.branch_timeout_s, gt=0)
+    branch_timeout_s: float | None = Field(default=DEFAULTS.branch_timeout_s, gt=0)
+    """None: no limit of its own (each call has `timeout_s`, each loop its cap)."""
     concurrency: int = Field(default=DEFAULTS.concurrency, ge=1)
 
 

@@ -18,7 +18,7 @@ from ..scope import current_path, scope
 from .base import Step, named, note
 from .each_trace import MapCount, map_line
 from .errors import BranchFailed
-from .fanout import fan_out, scoped_job
+from .fanout import Gathered, fan_out, scoped_job
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
@@ -56,6 +56,10 @@ def each(
     inputs really hold. An item that fails (a refusal, an error, a timeout) is noted and left
     out; the others, already paid for, are kept. A budget or cap stop keeps the finished
     items' results as the best so far.
+
+    `branch_timeout_s` None (the default) gives an item no time limit of its own: its calls
+    each have the settings' `timeout_s` and its loops their caps. An item cut by a set limit
+    whose loop had a draft (a refine) keeps that draft, and the run ends as capped (exit 3).
     """
     if max_items < 1:
         raise ValueError(f"max_items must be >= 1, got {max_items}")
@@ -72,21 +76,49 @@ def each(
             got = await fan_out(
                 jobs, timeout_s=branch_timeout_s, concurrency=concurrency, fail_fast=False
             )
-            joined = JOINER.join(_text(out) for out in got.outputs.values())
-            for key, why in got.missing.items():
-                if got.stopped is None:
-                    note("failed", f"{key} has no result ({why}); joined the rest")
+            results = _with_partials(run, got, branch_timeout_s)
+            joined = JOINER.join(_text(out) for out in results.values())
             if got.stopped is not None:
                 got.stopped.best = joined
                 raise got.stopped
-            if jobs and not got.outputs:
-                key, why = next(iter(got.missing.items()))
-                raise BranchFailed(key, why)
+            missing = {k: why for k, why in got.missing.items() if k not in results}
+            if jobs and not results:  # nothing to join: say so once, not "joined the rest"
+                for key, why in missing.items():
+                    note("failed", f"{key} has no result ({why})")
+                key, why = next(iter(missing.items()))
+                n = len(missing)
+                raise BranchFailed(key, why if n == 1 else f"{why}; all {n} items failed")
+            for key, why in missing.items():
+                note("failed", f"{key} has no result ({why}); joined the rest")
             if len(items) > keep:
                 _capped(run, len(items), max_items)
             return joined
 
     return named(name, run_each)
+
+
+def _with_partials(run: Run, got: Gathered, timeout_s: float | None) -> dict[str, Any]:
+    """The items' results in item order, an item cut by the timeout counted with the draft its
+    loop had made (paid for): noted, and the run marked stopped by the cap so the result is
+    the best so far (exit 3), not a finished one."""
+    if not got.partial or timeout_s is None:
+        return got.outputs
+    cut = sorted(got.partial, key=_item_number)
+    for key in cut:
+        note(
+            "failed",
+            f"{key} timed out after {timeout_s:g}s; kept its latest draft, unfinished "
+            "(raise or remove branch_timeout_s in settings.json to let it finish)",
+        )
+    cap = CapReached("branch_timeout_s", timeout_s, timeout_s)
+    cap.reason = f"branch_timeout_s={timeout_s:g} (cut {', '.join(cut)}; their drafts kept)"
+    run.note_stop(cap)
+    kept = {**got.outputs, **got.partial}
+    return {k: kept[k] for k in sorted(kept, key=_item_number)}
+
+
+def _item_number(key: str) -> int:
+    return int(key.rsplit("#", 1)[-1])
 
 
 def _capped(run: Run, found: int, max_items: int) -> None:

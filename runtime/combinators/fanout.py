@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,23 @@ if TYPE_CHECKING:
     from ..model_calls.models import Run
 
 Job = Callable[[], Awaitable[Any]]
+
+
+class _Partial:
+    """Where a job's loop leaves its latest draft, read back if the job is cut short."""
+
+    value: Any = None
+
+
+_PARTIAL: ContextVar[_Partial | None] = ContextVar("fanout_partial", default=None)
+
+
+def keep_partial(value: Any) -> None:
+    """Offer the enclosing fan-out job's work so far (a refine loop's latest draft): if a
+    timeout cuts the job, the fan-out keeps it in `Gathered.partial` instead of losing it."""
+    holder = _PARTIAL.get()
+    if holder is not None and value is not None:
+        holder.value = value
 
 
 def scoped_job(run: Run, label: str, step: Step, value: Any) -> Job:
@@ -41,6 +59,8 @@ class Gathered:
     """A budget or cap stop raised inside a job; the caller re-raises it with its best."""
     stopped_job: str | None = None
     """Which job the stop came from."""
+    partial: dict[str, Any] = field(default_factory=dict)
+    """Jobs cut by the timeout that had left work so far (`keep_partial`): that work."""
 
 
 async def fan_out(
@@ -67,7 +87,14 @@ async def fan_out(
                 raise _NotStarted()
             if timeout_s is None:
                 return await job()
-            return await asyncio.wait_for(job(), timeout_s)
+            holder = _Partial()
+            _PARTIAL.set(holder)  # this task's context only; the job's task inherits it
+            try:
+                return await asyncio.wait_for(job(), timeout_s)
+            except asyncio.TimeoutError:
+                if holder.value is not None:
+                    got.partial[key] = holder.value
+                raise
 
     tasks: dict[asyncio.Future[Any], str] = {
         asyncio.ensure_future(bounded(key, job)): key for key, job in jobs

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..errors import WorkflowError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
-from .errors import BranchFailed
-from .fanout import Gathered, fan_out, scoped_job
+from .errors import BranchFailed, GateFailed
+from .fanout import Gathered, Job, fan_out, scoped_job
 from .results import show as _show
 
 if TYPE_CHECKING:
@@ -52,7 +53,9 @@ def parallel(
     A branch past `branch_timeout_s` (counted from when it gets one of `concurrency` slots) is
     cancelled without holding the others. on_failure="fail" raises BranchFailed at the first
     failed branch; "partial" merges the rest and reports the gap in `Sections.missing`.
-    Without `merge`, the Sections are the output.
+    A branch whose check or gate rejected the artifact (GateFailed) is a veto, not a gap: under
+    either policy the stage stops with that GateFailed (a guardrail vetoes before anything
+    after it runs). Without `merge`, the Sections are the output.
     """
     if not branches:
         raise ValueError("parallel needs at least one branch")
@@ -61,19 +64,48 @@ def parallel(
     limit = concurrency or len(table)
 
     async def run_parallel(run: Run, value: Any) -> Any:
+        raised: dict[str, Exception] = {}
         with scope(name):
             got = await fan_out(
-                [(key, scoped_job(run, key, step, value)) for key, step in table.items()],
+                [
+                    (k, _watched(k, scoped_job(run, k, step, value), raised))
+                    for k, step in table.items()
+                ],
                 timeout_s=branch_timeout_s,
                 concurrency=limit,
                 fail_fast=on_failure == "fail",
             )
+            vetoes = [raised[k] for k in table if isinstance(raised.get(k), GateFailed)]
+            if vetoes:  # the first in branch order, whichever finished first
+                raise vetoes[0]
+            _plain_reasons(got, raised)
             sections = settle(got, on_failure)
             if merger is None:
                 return sections
             return await merger(run, sections)
 
     return named(name, run_parallel)
+
+
+def _watched(key: str, job: Job, raised: dict[str, Exception]) -> Job:
+    """`job`, remembering the exception it raised (fan_out keeps only a line of text)."""
+
+    async def watched() -> Any:
+        try:
+            return await job()
+        except WorkflowError as exc:  # a budget stop included: fan_out still sees it as one
+            raised[key] = exc
+            raise
+
+    return watched
+
+
+def _plain_reasons(got: Gathered, raised: dict[str, Exception]) -> None:
+    """A branch that failed with the runtime's own error says its message alone: a person
+    reads "output does not match ...", not the error's class name."""
+    for key, exc in raised.items():
+        if key in got.missing and not got.missing[key].startswith(("stopped", "not started")):
+            got.missing[key] = str(exc)
 
 
 def settle(got: Gathered, on_failure: OnFailure) -> Sections:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 from ..errors import CapReached, StoppedError, WorkflowError
 from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
+from .fanout import keep_partial
 from .results import Refined
 from .results import show as _show
 
@@ -72,6 +74,9 @@ def refine(
                 return await _loop(run, value, gen, judge, fix, max_rounds, best)
             except StoppedError as exc:
                 exc.best = best.so_far(exc.best)
+                raise
+            except asyncio.CancelledError:  # a map item's or branch's timeout: keep the draft
+                keep_partial(best.so_far(None))
                 raise
 
     return named(name, run_refine)

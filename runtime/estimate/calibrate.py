@@ -15,7 +15,7 @@ from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
 from ..combinators.cascade_trace import Escalations, escalations
 from ..combinators.each_trace import TRACE_KEY as MAP_KEY
 from ..combinators.plan_trace import TRACE_KEY as PLAN_KEY
-from ..model_calls.calltypes import INTERRUPTED
+from ..model_calls.calltypes import INTERRUPTED, UNSETTLED_KEY
 from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
@@ -35,6 +35,8 @@ class _Sums:
     max_completion: int = 0
 
     def add(self, rec: Mapping[str, Any]) -> None:
+        if rec.get(UNSETTLED_KEY):  # cut before the provider counted: the bound, not a size
+            return
         prompt, completion = _int(rec, "prompt_tokens"), _int(rec, "completion_tokens")
         self.calls += 1
         self.prompt += prompt

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from ..errors import BudgetOverrun, ModelCallError, StoppedError
 from .bounds import base_url
 from .budget import Budget, Reservation
+from .calltypes import UNSETTLED_KEY
 from .completion import CallRequest, RawCompletion, Usage
 from .errors import FormatRefused
 from .failures import describe, is_timeout
@@ -191,7 +192,10 @@ class Attempts:
             error = describe(exc, timeout_s=req.timeout_s, base_url=base_url(self.api_base))[1]
         else:
             error = type(exc).__name__
-        self._record(req, usage, cost, latency, attempt, error, {})
+        notes: dict[str, str] = {}
+        if not refused and _maybe_billed(exc):  # no count came: the figures are the bound
+            notes[UNSETTLED_KEY] = "timed out" if isinstance(exc, Exception) else "cancelled"
+        self._record(req, usage, cost, latency, attempt, error, notes)
 
     def _add_tokens(self, prompt: int, completion: int) -> None:
         with self._lock:

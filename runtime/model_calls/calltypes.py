@@ -81,3 +81,7 @@ class RunSummary:
 INTERRUPTED = "interrupted"
 """A run's stopped_by when Ctrl-C (or a cancellation) ended it: its trace is incomplete, and
 its last call's tokens are what was reserved, not what a finished call used."""
+UNSETTLED_KEY = "unsettled"
+"""Key on a call's trace line when the provider's count never came (the call timed out or was
+cancelled, e.g. by a map item's timeout): its tokens and dollars are the reservation charged
+to the budget, not what the call used, so the estimate does not learn sizes from it."""
