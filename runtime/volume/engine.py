@@ -108,8 +108,9 @@ class Host:
         journal = Journal(self.store, f"{batch_id}/{request_id}")
         run = ctx.make_run().make_durable(journal, ctx.sharing)
         try:
-            # As `run`: a check that rejects the artifact keeps it (paid for) with the reason,
-            # and a run stopped before any usable result has output null.
+            # As `run --json`: the answer (a vote's or a refine loop's details are not in it),
+            # a check that rejects the artifact keeps it (paid for) with the reason, and a run
+            # stopped before any usable result has output null.
             outcome = await execute(ctx.flow, run, text, keep_rejected=True)
             summary = outcome.summary
             output = None if outcome.empty else self.project.as_data(outcome.output)
