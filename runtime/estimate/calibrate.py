@@ -16,6 +16,7 @@ from ..combinators.cascade_trace import Escalations, escalations
 from ..combinators.each_trace import TRACE_KEY as MAP_KEY
 from ..combinators.plan_trace import TRACE_KEY as PLAN_KEY
 from ..model_calls.calltypes import INTERRUPTED, UNSETTLED_KEY
+from ..model_calls.structured import REFUSED_KEY
 from ..scope import EVAL_SCOPE
 from .costmodel import Measured
 from .errors import TraceError
@@ -146,7 +147,8 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
     sums: dict[str, _Sums] = {}
     for run in runs:
         for rec in run.calls:
-            sums.setdefault(step_name(rec), _Sums()).add(rec)
+            if is_call(rec):
+                sums.setdefault(step_name(rec), _Sums()).add(rec)
     counts = item_counts((run.calls, run.maps) for run in runs)
     planned = worker_counts(run.plans for run in runs)
     return Calibration(
@@ -166,6 +168,17 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
 def _for_comparison(run: RunRecord) -> bool:
     """A run `eval` made for the comparison, not by the project's own workflow."""
     return any(str(rec.get("step", "")).startswith(EVAL_PREFIX) for rec in run.calls)
+
+
+def is_call(rec: Mapping[str, Any]) -> bool:
+    """Whether a call line is a call the provider did (and may bill): not an attempt it refused
+    before any work, such as a response format it refused (llama.cpp answers json_schema with
+    HTTP 500; the same call then goes as json_object), which its line marks, or any failed
+    attempt with no token counted (an older trace's refusal, a 429 retried)."""
+    if rec.get(REFUSED_KEY):
+        return False
+    nothing = _int(rec, "prompt_tokens") == 0 and _int(rec, "completion_tokens") == 0
+    return not (rec.get("ok") is False and nothing)
 
 
 def step_name(rec: Mapping[str, Any]) -> str:

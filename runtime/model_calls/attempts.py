@@ -23,7 +23,7 @@ from .failures import describe, is_timeout
 from .prices import Price, PriceBook
 from .retry import RetryPolicy, is_retryable, retry_after_s
 from .simulated import SimulatedModel
-from .structured import Traits, Wire, refused_format
+from .structured import REFUSED_KEY, Traits, Wire, refused_format
 from .trace import Trace
 
 T = TypeVar("T")
@@ -52,6 +52,33 @@ class Attempts:
         return self.prices.price(model)
 
     async def _attempts(
+        self, req: CallRequest, price: Price | None, prompt: int, wire: Wire, seen: Traits
+    ) -> tuple[RawCompletion, int, float]:
+        kind = wire.format_kind
+        first = await self._wait_for_probe(seen, kind)
+        answered = False
+        try:
+            result = await self._send_attempts(req, price, prompt, wire, seen)
+            answered = True
+            return result
+        finally:
+            if first:
+                seen.probed(kind, answered=answered)
+
+    async def _wait_for_probe(self, seen: Traits, kind: str) -> bool:
+        """Whether this call probes `kind` for the process (it is the first to send it); a call
+        that waited for another's probe and finds the format refused is planned again."""
+        if self.simulated is not None:
+            return False  # the simulated model answers every format
+        while True:
+            first, pending = seen.probe(kind)
+            if pending is None:
+                return first
+            await asyncio.to_thread(pending.wait)
+            if kind in seen.refused:
+                raise FormatRefused()  # planned again without it, never sent
+
+    async def _send_attempts(
         self, req: CallRequest, price: Price | None, prompt: int, wire: Wire, seen: Traits
     ) -> tuple[RawCompletion, int, float]:
         attempt = 0
@@ -192,7 +219,8 @@ class Attempts:
             error = describe(exc, timeout_s=req.timeout_s, base_url=base_url(self.api_base))[1]
         else:
             error = type(exc).__name__
-        notes: dict[str, str] = {}
+        # A refusal says so on its line: the format it refused (a trace reader counts no call).
+        notes = {REFUSED_KEY: str((req.response_format or {}).get("type"))} if refused else {}
         if not refused and _maybe_billed(exc):  # no count came: the figures are the bound
             notes[UNSETTLED_KEY] = "timed out" if isinstance(exc, Exception) else "cancelled"
         self._record(req, usage, cost, latency, attempt, error, notes)

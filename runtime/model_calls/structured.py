@@ -34,6 +34,9 @@ TOOLS_HINT = (
 )
 FORMATS = ("json_schema", "json_object", "none")
 """Response formats in the order an unknown endpoint is offered them."""
+REFUSED_KEY = "refused"
+"""The trace key marking an attempt the server refused for its response format (the value is
+the format): no model work, nothing billed, so no call to count."""
 
 
 @dataclass
@@ -46,6 +49,35 @@ class Traits:
     """The server returned a tool call at least once (so it does speak `tools`)."""
     ignores_tools: bool = False
     """The server answered in text although tools were given: describe tools in the prompt."""
+    accepted: set[str] = field(default_factory=set)
+    """Response formats the server answered a call in."""
+    probing: dict[str, threading.Event] = field(default_factory=dict)
+    """Formats a call is trying for the first time; set when it has its answer."""
+
+    def probe(self, kind: str) -> tuple[bool, threading.Event | None]:
+        """Whether the caller tries `kind` first (then it must call `probed`), or the probe of
+        another call to wait for before sending it (None: known to be answered, or no format).
+
+        Requests run at once (a batch's) would otherwise each send a format the server is about
+        to refuse: one refused request per process, as documented, not one per request."""
+        if kind == "none":
+            return False, None
+        with _lock:
+            if kind in self.accepted or kind in self.refused:
+                return False, None
+            if kind in self.probing:
+                return False, self.probing[kind]
+            self.probing[kind] = threading.Event()
+            return True, None
+
+    def probed(self, kind: str, *, answered: bool) -> None:
+        """The probe of `kind` is over (`answered`: the server replied in it); waiters go on."""
+        with _lock:
+            if answered:
+                self.accepted.add(kind)
+            done = self.probing.pop(kind, None)
+        if done is not None:
+            done.set()
 
 
 _traits: dict[tuple[str, str], Traits] = {}
