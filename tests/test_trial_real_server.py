@@ -4,6 +4,7 @@ the whole batch, and `estimate --from-trace` counts no refused attempt as a call
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,18 @@ import pytest
 import yaml
 from batch_fixtures import Project, env_mock, env_stub, rows, run
 from helpers_render import make_project
+from pydantic import BaseModel
 from stub_server import StubServer, completion_body
 
 from advisor.answers import parse_answers
 from advisor.commands.new import spec_from
 from advisor.diagnose import diagnose
 from runtime.estimate import calibrate
+from runtime.model_calls.structured import forget_traits
+from runtime.volume.durable import DurableRun, Journal, Sharing
+from runtime.volume.limits import Ledger
+from runtime.volume.lineage import enter_request
+from runtime.volume.store import Store, sqlite_url
 
 pytestmark = pytest.mark.slow
 
@@ -156,3 +163,45 @@ def test_an_older_traces_zero_token_failure_is_no_call(tmp_path: Path) -> None:
     timed_out = _line(prompt_tokens=50, completion_tokens=100, cost_usd=0.001, ok=False)
     trace.write_text("\n".join([timed_out, *lines]) + "\n", encoding="utf-8")
     assert calibrate([trace]).calls_per_run("classify") == 2
+
+
+class Label(BaseModel):
+    label: str
+
+
+def _durable(store: Store, workflow: str, base_url: str) -> DurableRun:
+    run = DurableRun(models="openai/gpt-4o-mini", api_base=base_url, api_key="test")
+    sharing = Sharing(ledger=Ledger(store, "b", "me"), limiter=None)
+    return run.make_durable(Journal(store, workflow), sharing)
+
+
+async def _classify_three(run: DurableRun) -> list[str]:
+    """Three structured calls at once, as requests or parallel branches make them."""
+    enter_request()
+
+    async def one(text: str) -> str:
+        done = await run.call("classify", [{"role": "user", "content": text}], response_model=Label)
+        return str(done.output.label)
+
+    return list(await asyncio.gather(one("a"), one("b"), one("c")))
+
+
+def test_a_replayed_request_sends_no_finished_call_again(tmp_path: Path, stub: StubServer) -> None:
+    """A recovered request in a new process (nothing remembered about the server) replays
+    its finished json_object calls; only the refused probe is sent again (no work, no cost)."""
+    url = sqlite_url(tmp_path / "store.sqlite")
+    store = Store(url)
+    store.create_tables()
+    store.save_batch("b", {}, 1.0)
+    stub.refuse_formats = {"json_schema"}
+    stub.default = completion_body(LABEL)
+    first = asyncio.run(_classify_three(_durable(store, "b/r1", stub.base_url)))
+    assert first == ["easy"] * 3
+    assert _formats(stub) == ["json_schema", "json_object", "json_object", "json_object"]
+    forget_traits()  # a new process
+    stub.default = completion_body(json.dumps({"label": "hard"}))  # would answer otherwise
+    sent = len(stub.requests)
+    again = asyncio.run(_classify_three(_durable(store, "b/r1", stub.base_url)))
+    store.close()
+    assert again == first
+    assert _formats(stub)[sent:] == ["json_schema"]
