@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,8 +18,8 @@ from pydantic import (
 )
 
 from runtime.plan import PatternId
-from runtime.scope import SEPARATOR
 
+from .answer_names import MAX_ENTRY_CHARS, check_names, check_project_name
 from .errors import UserError
 from .task_model import (
     Difficulty,
@@ -37,11 +36,8 @@ from .userfiles import ANSWERS_NODES, brief, clip, is_stdin, read_document, show
 
 Flow = Literal["known", "depends-on-input", "unknown"]
 
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9 _.-]*$")
-
 MAX_NAME_CHARS = 64
 """Longest project name (it becomes the package, distribution and folder names)."""
-MAX_ENTRY_CHARS = 80
 """Longest step, category, subtask or tool name (each becomes identifiers and file names)."""
 MAX_TEXT_CHARS = 2000
 """Longest free text: the task, one criterion, one model string."""
@@ -131,13 +127,7 @@ class Answers(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_ok(cls, value: str) -> str:
-        value = value.strip()
-        if not _NAME_RE.match(value):
-            raise ValueError(
-                "must start with a letter and hold only ASCII letters (a-z, A-Z), digits, "
-                f"spaces, '-', '_' or '.' (e.g. {_ascii_example(value)})"
-            )
-        return value
+        return check_project_name(value)
 
     @property
     def step_specs(self) -> list[StepSpec]:
@@ -182,14 +172,14 @@ class Answers(BaseModel):
         if not isinstance(values, list):
             return values
         entries = coerce_steps(values, where="steps")
-        _check_names([s.name for s in flat_specs(entries)], MAX_ENTRY_CHARS)
+        check_names([s.name for s in flat_specs(entries)], MAX_ENTRY_CHARS)
         return entries
 
     @field_validator("categories", mode="before")
     @classmethod
     def _categories_ok(cls, values: Any) -> Any:
         if isinstance(values, dict):
-            _check_names([str(k) for k in values], MAX_ENTRY_CHARS)
+            check_names([str(k) for k in values], MAX_ENTRY_CHARS)
             out: dict[str, list[str | StepSpec]] = {}
             for key, pipeline in values.items():
                 where = f"categories.{clip(str(key), 30)}"
@@ -200,11 +190,11 @@ class Answers(BaseModel):
                     )
                 entries = coerce_steps(pipeline, where=where, stages=False)
                 specs = [e for e in entries if not isinstance(e, ParallelStage)]
-                _check_names([as_spec(e).name for e in specs], MAX_ENTRY_CHARS)
+                check_names([as_spec(e).name for e in specs], MAX_ENTRY_CHARS)
                 out[str(key).strip()] = specs
             return out
         if isinstance(values, list) and all(isinstance(v, str) for v in values):
-            return _check_names(values, MAX_ENTRY_CHARS)
+            return check_names(values, MAX_ENTRY_CHARS)
         return values
 
     @field_validator("criteria", "guardrails", mode="before")
@@ -218,13 +208,13 @@ class Answers(BaseModel):
             for v in values
         ]
         in_paths = info.field_name == "guardrails"  # a guardrail is a step; criteria are text
-        _check_names([n for n in names if isinstance(n, str)], limit, in_paths=in_paths)
+        check_names([n for n in names if isinstance(n, str)], limit, in_paths=in_paths)
         return [v.strip() if isinstance(v, str) else v for v in values]
 
     @field_validator("independent_subtasks", "tools", "approval")
     @classmethod
     def _names_ok(cls, values: list[str], info: ValidationInfo) -> list[str]:
-        return _check_names(values, MAX_ENTRY_CHARS)
+        return check_names(values, MAX_ENTRY_CHARS)
 
     @field_validator("guard", "vote", "refine")
     @classmethod
@@ -258,48 +248,6 @@ class Answers(BaseModel):
             if not model.strip():
                 raise ValueError(f"{key}: give a litellm model string, e.g. openai/gpt-4o-mini")
         return {k.strip(): m.strip() for k, m in values.items()}
-
-
-def _ascii_example(name: str) -> str:
-    """`name` spelled with ASCII letters (accents dropped), or `support-desk` when none is left."""
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    words = re.findall(r"[A-Za-z0-9]+", folded)
-    example = "-".join(words).lower()
-    return example if _NAME_RE.match(example) else "support-desk"
-
-
-def _check_names(values: list[str], limit: int, *, in_paths: bool = True) -> list[str]:
-    """Entries stripped, each non-empty, within `limit` characters and unique (any case);
-    names that become parts of a trace's step path (`in_paths`) without its separator."""
-    cleaned = [v.strip() for v in values]
-    if any(not v for v in cleaned):
-        raise ValueError("entries must not be empty")
-    for v in cleaned if in_paths else ():
-        if SEPARATOR in v:
-            raise ValueError(
-                f"{brief(v, 24)} holds '{SEPARATOR}', which separates the parts of a step's "
-                f"path in traces and reports; rename it without '{SEPARATOR}' (e.g. "
-                f"{brief(_without_separator(v), 24)})"
-            )
-    for v in cleaned:
-        if len(v) > limit:
-            raise ValueError(
-                f"{brief(v, 24)} has {len(v):,} characters; keep each entry to {limit} "
-                "at most (say more in `task`)"
-                if limit == MAX_ENTRY_CHARS
-                else f"{brief(v, 24)} has {len(v):,} characters; keep each to {limit:,}"
-            )
-    seen: set[str] = set()
-    for v in cleaned:
-        if v.lower() in seen:
-            raise ValueError(f"{brief(v)} appears twice; entries must be unique")
-        seen.add(v.lower())
-    return cleaned
-
-
-def _without_separator(name: str) -> str:
-    """`name` with each run of arrows and separators made one `_` (`x-->y` -> `x_y`)."""
-    return re.sub(rf"[-=\s]*{re.escape(SEPARATOR)}+[-=\s]*", "_", name).strip("_") or "step"
 
 
 FIELDS: tuple[str, ...] = tuple((info.alias or name) for name, info in Answers.model_fields.items())
