@@ -56,9 +56,11 @@ def test_without_a_terminal_the_refund_is_refused_and_traced(
 ) -> None:
     trace = tmp_path / "t.jsonl"
     done = _run(project, "--trace", str(trace))
-    assert done.returncode == 0, done.stderr
-    notes = json.loads(done.stdout)["notes"]
+    assert done.returncode == 1, done.stderr  # the refund did not happen: the request is not done
+    doc = json.loads(done.stdout)
+    notes = doc["notes"]
     assert any("'issue_refund' refused by no terminal" in n for n in notes), notes
+    assert "not done: issue_refund" in doc["error"] and "--approve issue_refund" in doc["error"]
     assert _decisions(trace) == [{"tool": "issue_refund", "approved": False, "by": "no terminal"}]
 
 
@@ -105,7 +107,7 @@ def test_a_person_at_the_terminal_sees_the_arguments_and_decides(
     child.sendline(key)
     child.expect(pexpect.EOF)
     child.close()
-    assert child.exitstatus == 0
+    assert child.exitstatus == (0 if approved else 1)  # declined: the refund did not happen
     assert _decisions(trace) == [{"tool": "issue_refund", "approved": approved, "by": "terminal"}]
 
 

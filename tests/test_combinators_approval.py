@@ -11,6 +11,7 @@ import pytest
 
 from runtime.combinators import agent_loop, execute_sync
 from runtime.combinators.approval import Approval, terminal_ask
+from runtime.combinators.errors import NotDone
 from runtime.estimate.calibrate import read_runs
 from runtime.model_calls.models import Run
 from runtime.model_calls.simulated import Reply, SimulatedModel
@@ -41,7 +42,10 @@ def _run(approval: Approval, trace: Path | None = None) -> tuple[list[str], Run]
     run = Run(simulated=SimulatedModel(script={"agent": list(SCRIPT)}), trace=trace)
     step = agent_loop("agent", [lookup, issue_refund], max_steps=5, approval=approval)
     with run:
-        result = asyncio.run(step(run, "refund A1"))
+        try:
+            result = asyncio.run(step(run, "refund A1"))
+        except NotDone as refused:  # the refund never ran: the agent's words are kept
+            result = refused.output
     return [m["content"] for m in result.messages if m["role"] == "tool"], run
 
 
@@ -95,8 +99,11 @@ def test_the_decision_is_a_visible_note() -> None:
     )
     outcome = execute_sync(step, run, "refund A1")
     assert [n.message for n in outcome.notes if n.kind == "approval"] == [
-        "tool 'issue_refund' refused by no terminal"
+        "tool 'issue_refund' refused by no terminal",
+        "not done: issue_refund was refused: it needs a person's yes and no terminal was "
+        "attached to ask one; run it on a terminal, or allow it with `--approve issue_refund`",
     ]
+    assert outcome.exit_code == 1 and str(outcome.output) == "done"  # its words still shown
 
 
 def test_approval_of_a_tool_the_agent_lacks_is_refused_when_built() -> None:

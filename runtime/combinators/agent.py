@@ -9,11 +9,12 @@ from pydantic import BaseModel
 
 from ..errors import CapReached, StoppedError
 from ..model_calls.completion import ToolCall
-from .approval import Approval, tool_key
+from .approval import BY_NO_TERMINAL, Approval, Decision, tool_key
 from .base import Step, named, note
+from .errors import NotDone
 from .results import AgentResult
 from .step import Prompt, render
-from .tools import Tool, ToolArgumentError, toolset
+from .tools import Tool, ToolArgumentError, looks_like_tool_call, toolset
 
 if TYPE_CHECKING:
     from ..model_calls.models import CallResult, Run
@@ -35,8 +36,11 @@ def agent_loop(
 
     Tools are type-hinted functions (sync or async); their arguments are validated by a
     pydantic model derived from the hints. An unknown tool, bad arguments or a tool error
-    goes back to the model as the tool's result, so it can correct itself. A tool `approval`
-    lists runs only after a person's yes; a refusal is the tool's result the model reads.
+    goes back to the model as the tool's result, so it can correct itself, and so does a
+    final reply that is a tool call gone wrong (`{"tool": ...` that does not parse): it is
+    never taken as the answer. A tool `approval` lists runs only after a person's yes; a
+    refusal is the tool's result the model reads, and when the agent ends without that tool
+    having run, the request is not done: NotDone (exit 1) carrying the agent's last words.
     """
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
@@ -48,6 +52,7 @@ def agent_loop(
 
     async def run_agent(run: Run, value: Any) -> AgentResult:
         state = AgentResult(None, 0, None, messages=render(prompt, value, system))
+        refused: dict[str, Decision] = {}
         try:
             while state.steps < max_steps:
                 state.steps += 1
@@ -59,15 +64,22 @@ def agent_loop(
                     temperature=temperature,
                     tools=schemas,
                 )
+                text = res.text or ""
+                if not res.tool_calls and response_model is None and looks_like_tool_call(text):
+                    _ask_again(state, text, table)
+                    continue
                 if not res.tool_calls:
                     state.output = res.output
+                    _undone(refused, state)
                     return state
                 state.output = res.text
-                await _use_tools(run, table, res, state, approval)
+                await _use_tools(run, table, res, state, approval, refused)
         except StoppedError as exc:
             exc.best = exc.best if exc.best is not None else state
             raise
-        return _capped(run, state, max_steps)
+        _capped(run, state, max_steps)
+        _undone(refused, state)
+        return state
 
     return named(name, run_agent)
 
@@ -78,13 +90,14 @@ async def _use_tools(
     res: CallResult[Any],
     state: AgentResult,
     approval: Approval | None,
+    refused: dict[str, Decision],
 ) -> None:
     calls = res.tool_calls
     parts = [c.as_message_part() for c in calls]
     state.messages.append({"role": "assistant", "content": res.text or None, "tool_calls": parts})
     for call in calls:
         state.tool_calls += 1
-        reply = await _approved_call(run, table, call, approval)
+        reply = await _approved_call(run, table, call, approval, refused)
         state.messages.append({"role": "tool", "tool_call_id": call.id, "content": reply})
 
 
@@ -104,17 +117,61 @@ async def _call_tool(table: Mapping[str, Tool], call: ToolCall) -> str:
 
 
 async def _approved_call(
-    run: Run, table: Mapping[str, Tool], call: ToolCall, approval: Approval | None
+    run: Run,
+    table: Mapping[str, Tool],
+    call: ToolCall,
+    approval: Approval | None,
+    refused: dict[str, Decision],
 ) -> str:
     if approval is None or not approval.needs(call.name):
         return await _call_tool(table, call)
     decision = await approval.decide(run, call.name, call.arguments_json)
-    return await _call_tool(table, call) if decision.approved else decision.refusal()
+    if not decision.approved:
+        refused[call.name] = decision
+        return decision.refusal()
+    refused.pop(call.name, None)  # asked again and allowed: it ran
+    return await _call_tool(table, call)
 
 
-def _capped(run: Run, state: AgentResult, max_steps: int) -> AgentResult:
+def _ask_again(state: AgentResult, text: str, table: Mapping[str, Tool]) -> None:
+    """A final reply that is a tool call gone wrong: tell the model, never take it as the
+    answer (it would be printed as the result, and the call would silently not happen)."""
+    note("tool-error", "the model's reply was a tool call that did not parse; asked again")
+    state.output = None
+    state.messages.append({"role": "assistant", "content": text})
+    state.messages.append(
+        {
+            "role": "user",
+            "content": (
+                "Your reply looks like a tool call but is not a valid one. To call a tool, "
+                'reply with only a complete JSON object {"tool": "<name>", "arguments": '
+                f"{{...}}}} naming one of: {', '.join(sorted(table))}. Otherwise answer the "
+                "request in plain text."
+            ),
+        }
+    )
+
+
+def _undone(refused: Mapping[str, Decision], state: AgentResult) -> None:
+    """The agent ended though a tool under approval was refused (and never ran after): the
+    request did not fully happen, as for a refused step of a known flow. Raise NotDone."""
+    if not refused:
+        return
+    tool, decision = next(iter(refused.items()))
+    if decision.by == BY_NO_TERMINAL:
+        why = (
+            "was refused: it needs a person's yes and no terminal was attached to ask one; run "
+            f"it on a terminal, or allow it with `--approve {tool}`"
+        )
+    else:
+        why = "was declined by the person at the terminal"
+    undone = NotDone(tool, why, state)
+    note("approval", str(undone))
+    raise undone
+
+
+def _capped(run: Run, state: AgentResult, max_steps: int) -> None:
     cap = CapReached("max_steps", max_steps, max_steps + 1)
     run.note_stop(cap)
     note("cap", f"no final answer after {max_steps} model turns", cap=cap.reason)
     state.stopped_by = cap.reason
-    return state

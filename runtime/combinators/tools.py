@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,19 @@ def result_text(result: Any) -> str:
         return json.dumps(result, default=str)
     except (TypeError, ValueError):
         return str(result)
+
+
+_TOOL_OPENING = re.compile(r'\s*(?:```[\w-]*\s*)?\{\s*"(tool|name|function)"\s*:')
+
+
+def looks_like_tool_call(text: str) -> bool:
+    """Whether a final reply is an attempt at a tool call rather than an answer: it opens with
+    a JSON object keyed `tool` (the text-mode call format), or `name`/`function` with
+    `arguments`. Reached only when no call parsed out of it (broken JSON, an unknown tool)."""
+    opening = _TOOL_OPENING.match(text)
+    if opening is None:
+        return False
+    return opening.group(1) == "tool" or '"arguments"' in text
 
 
 def _problems(err: ValidationError) -> str:
