@@ -129,6 +129,7 @@ def names_for(settings: Settings) -> dict[str, Any]:
         "confidence": {k: v for k, v in cascades(plan).items() if v["check"] == "code"},
         "chat": settings.conversation is not None,  # `chat` and chat.py (issue 15)
         "roles": _role_imports(plan),
+        "labelled": labelled_steps(plan),
         "lit": {text: py_str(text) for text in sorted(strings)},
         "text": {text: one_line(text) for text in sorted(strings)},
     }
@@ -326,7 +327,21 @@ def _role_imports(plan: Node) -> list[str]:
             names.add("check")
         if role == "check" and node.pattern == "single-call":
             names.add("Verdict")  # a model check answers with a verdict
+    if labelled_steps(plan):
+        names.add("labelled")
     return sorted(names, key=lambda n: (not n[0].isupper(), n))
+
+
+def labelled_steps(plan: Node) -> list[str]:
+    """Chain members that classify with a step after them (a classify step, or a vote on one):
+    the template wires them `labelled`, so the next step gets the artifact and the label."""
+    found: list[str] = []
+    for chain in (n for n in plan.walk() if n.pattern == "prompt-chaining"):
+        for child in chain.children[:-1]:
+            inner = child.children[0] if child.pattern == "parallel-voting" else child
+            if inner.pattern == "single-call" and inner.params.get("role") == "classify":
+                found.append(child.name)
+    return found
 
 
 def _about(node: Node, criteria: list[str], *, tools: list[str]) -> list[str]:

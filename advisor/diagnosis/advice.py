@@ -137,6 +137,14 @@ def _voting(answers: Answers, tree: Node) -> list[str]:
                 "for word, so the majority is often UNCERTAIN; vote on a classify or extract "
                 "step (`vote: STEP`), or use an evaluator for free text."
             )
+        elif role == "classify":
+            out.append(
+                f"The vote is taken on {task.name}, a classify step with no fixed set of labels "
+                "(the answers cannot list them): each vote names the label in its own words, "
+                "so the votes rarely agree and the result is often UNCERTAIN. List the labels "
+                f"it may answer with in its prompt file ({task.name}), or use `categories` (a "
+                "fixed set) to route instead."
+            )
     return out
 
 

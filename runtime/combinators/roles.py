@@ -4,23 +4,26 @@ A check judges the artifact and never replaces it: on a pass the artifact flows 
 on a fail the run stops with the check's reason (GateFailed). A check is a model step that
 answers with a Verdict, or a plain function returning True/None (pass), False or a reason
 string (fail), or a Verdict. Guardrails run beside the step they guard, on the same input, and
-veto its output before any later step sees it.
+veto its output before any later step sees it. A classify step inside a chain annotates:
+the artifact flows on as it stood, with the label beside it (`labelled`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .base import Step, StepLike, as_step, named, step_name
 from .errors import GateFailed
 from .parallel import Sections, parallel
 from .refine import Verdict, as_verdict
+from .results import VoteResult, show
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
 
-__all__ = ["Verdict", "check", "guarded", "judged", "passthrough"]
+__all__ = ["Labelled", "Verdict", "check", "guarded", "judged", "labelled", "passthrough"]
 
 
 def passthrough(value: Any) -> Any:
@@ -49,6 +52,35 @@ def check(judge: StepLike, *, name: str | None = None) -> Step:
         return value
 
     return named(label, run_check)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """The artifact as it stood before a classify step, with that step's label beside it."""
+
+    task: Any
+    """The artifact the classify step read (named `task`, as refine's Draft names what it
+    wraps, so a conversation's shared context sees through it)."""
+    label: Any
+    """The classify step's answer (a vote's result when the step was voted on)."""
+    by: str
+    """The classify step's name: the heading of the label's section."""
+
+    def __str__(self) -> str:
+        said = self.label.answer if isinstance(self.label, VoteResult) else self.label
+        return f"{show(self.task)}\n\n## {self.by}\n{show(said)}"
+
+
+def labelled(classify: StepLike, *, name: str | None = None) -> Step:
+    """A classify step that annotates instead of replacing: the next step gets the artifact as
+    it stood, with the label in a section of its own below it (CONTRACTS §1, §4)."""
+    step = as_step(classify)
+    label = name or step_name(classify)
+
+    async def run_labelled(run: Run, value: Any) -> Labelled:
+        return Labelled(value, await step(run, value), label)
+
+    return named(label, run_labelled)
 
 
 def guarded(
