@@ -81,7 +81,8 @@ def test_the_step_after_a_voted_classify_gets_the_extracted_request_and_the_labe
     model = Recording(
         script={
             "extract_request": ["Order 123 missing; needed by Friday."],
-            "classify_urgency": ["urgent", "Urgent", " urgent ", "low", "URGENT"],
+            # a small model wraps the same label in its own way: still one label
+            "classify_urgency": ["urgent", "Urgent.", " **urgent** ", "low", "'URGENT'"],
             "write_reply": ["Dear Jo, ..."],
         }
     )

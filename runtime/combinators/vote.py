@@ -100,8 +100,14 @@ def count(
     return VoteResult(answer=answer, agreement=top / n, votes=top, n=n, tally=tally)
 
 
+WRAPPING = " \t\n.!\"'`*_"
+"""What a short answer may be wrapped in without saying anything else: a model answers the same
+label as `urgent`, `Urgent.` or `**urgent**`."""
+
+
 def default_key(output: Any) -> Hashable:
-    """Outputs that differ only in case or whitespace count as the same answer."""
+    """Outputs that differ only in case, whitespace, or the quotes, emphasis and full stop
+    around them count as the same answer."""
     if isinstance(output, BaseModel):
         return output.model_dump_json()
-    return " ".join(str(output).split()).casefold()
+    return " ".join(str(output).split()).strip(WRAPPING).casefold()
