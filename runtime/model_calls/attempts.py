@@ -67,16 +67,19 @@ class Attempts:
 
     async def _wait_for_probe(self, seen: Traits, kind: str) -> bool:
         """Whether this call probes `kind` for the process (it is the first to send it); a call
-        that waited for another's probe and finds the format refused is planned again."""
+        whose format was refused since it was planned (another call's probe, which it may have
+        waited for) is planned again without sending it."""
         if self.simulated is not None:
             return False  # the simulated model answers every format
         while True:
             first, pending = seen.probe(kind)
+            if kind in seen.refused:  # refusals are never forgotten: checked after the probe
+                if first:
+                    seen.probed(kind, answered=False)
+                raise FormatRefused()  # planned again without it, never sent
             if pending is None:
                 return first
             await asyncio.to_thread(pending.wait)
-            if kind in seen.refused:
-                raise FormatRefused()  # planned again without it, never sent
 
     async def _send_attempts(
         self, req: CallRequest, price: Price | None, prompt: int, wire: Wire, seen: Traits
