@@ -85,6 +85,20 @@ def test_an_item_cut_by_a_set_timeout_keeps_its_paid_draft(tmp_path: Path) -> No
     assert max(x["completion_tokens"] for x in cut) > mean
 
 
+def test_a_step_whose_only_call_was_cut_is_not_measured(tmp_path: Path) -> None:
+    trace = tmp_path / "t.jsonl"
+    line = {"model": "m", "latency_s": 1.0, "attempt": 1, "cost_usd": 0.0}
+    rows = [
+        {**line, "step": "outline", "prompt_tokens": 100, "completion_tokens": 50, "ok": True},
+        {**line, "step": "summarize", "prompt_tokens": 1720, "completion_tokens": 80}
+        | {"ok": False, "error": "CancelledError", "unsettled": "cancelled"},
+        {"summary": True, "calls": 2, "cost_usd": 0.0, "stopped_by": None},
+    ]
+    trace.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    learned = calibrate([trace])  # it divided by zero calls of `summarize`
+    assert set(learned.steps) == {"outline"}
+
+
 def test_every_item_failing_says_so_once_without_joined_the_rest() -> None:
     async def hang(run: Run, value: Any) -> str:
         await asyncio.sleep(600)

@@ -36,8 +36,6 @@ class _Sums:
     max_completion: int = 0
 
     def add(self, rec: Mapping[str, Any]) -> None:
-        if rec.get(UNSETTLED_KEY):  # cut before the provider counted: the bound, not a size
-            return
         prompt, completion = _int(rec, "prompt_tokens"), _int(rec, "completion_tokens")
         self.calls += 1
         self.prompt += prompt
@@ -147,7 +145,7 @@ def calibrate(paths: Sequence[Path]) -> Calibration:
     sums: dict[str, _Sums] = {}
     for run in runs:
         for rec in run.calls:
-            if is_call(rec):
+            if is_call(rec) and not rec.get(UNSETTLED_KEY):  # a cut call's figures: the bound
                 sums.setdefault(step_name(rec), _Sums()).add(rec)
     counts = item_counts((run.calls, run.maps) for run in runs)
     planned = worker_counts(run.plans for run in runs)
