@@ -145,6 +145,21 @@ def test_a_failed_check_in_a_partial_stage_stops_the_run_with_its_reason() -> No
     assert ran == []  # nothing after the stage ran
 
 
+def test_a_passed_check_beside_the_answer_adds_no_section() -> None:
+    flow = parallel(
+        {"answer": lambda v: f"answer to {v}", "policy_check": check(lambda _: True)},
+        on_failure="partial",
+    )
+    outcome = execute_sync(flow, Run(simulated=SimulatedModel()), "Policy text, clause 4")
+    assert outcome.exit_code == 0
+    assert str(outcome.output) == "## answer\nanswer to Policy text, clause 4"
+
+
+def test_a_passed_check_as_a_guardrail_lets_the_answer_through() -> None:
+    flow = guarded(lambda v: f"answer to {v}", {"policy": check(lambda _: None)})
+    assert asyncio.run(flow(Run(simulated=SimulatedModel()), "q")) == "answer to q"
+
+
 def test_a_branch_that_errored_is_merged_around_with_a_plain_note() -> None:
     def index_down(_: Any) -> str:
         raise WorkflowError("the search index is down")

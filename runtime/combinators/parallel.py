@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 OnFailure = Literal["fail", "partial"]
 
+JUDGE = "wfadvise_judges"
+"""Marks a step that judges the artifact and never replaces it (`roles.check`). Beside other
+branches its pass adds no section (the artifact it judged again is no new content); its fail
+vetoes the stage."""
+
 
 @dataclass
 class Sections:
@@ -78,6 +83,9 @@ def parallel(
             vetoes = [raised[k] for k in table if isinstance(raised.get(k), GateFailed)]
             if vetoes:  # the first in branch order, whichever finished first
                 raise vetoes[0]
+            checks = {k for k, step in table.items() if getattr(step, JUDGE, False)}
+            if len(checks) < len(table):  # passed checks: their verdict is no section
+                got.outputs = {k: out for k, out in got.outputs.items() if k not in checks}
             _plain_reasons(got, raised)
             sections = settle(got, on_failure)
             if merger is None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Step, StepLike, as_step, named, step_name
 from .errors import GateFailed
-from .parallel import Sections, parallel
+from .parallel import JUDGE, Sections, parallel
 from .refine import Verdict, as_verdict
 from .results import VoteResult, show
 
@@ -51,6 +51,7 @@ def check(judge: StepLike, *, name: str | None = None) -> Step:
             raise GateFailed(label, verdict.feedback or f"{label} did not pass", value)
         return value
 
+    setattr(run_check, JUDGE, True)  # beside other branches, a pass adds no section
     return named(label, run_check)
 
 
