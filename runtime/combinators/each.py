@@ -111,7 +111,8 @@ def _with_partials(run: Run, got: Gathered, timeout_s: float | None) -> dict[str
             "(raise or remove branch_timeout_s in settings.json to let it finish)",
         )
     cap = CapReached("branch_timeout_s", timeout_s, timeout_s)
-    cap.reason = f"branch_timeout_s={timeout_s:g} (cut {', '.join(cut)}; their drafts kept)"
+    drafts = "its draft" if len(cut) == 1 else "their drafts"
+    cap.reason = f"branch_timeout_s={timeout_s:g} (cut {', '.join(cut)} short; {drafts} kept)"
     run.note_stop(cap)
     kept = {**got.outputs, **got.partial}
     return {k: kept[k] for k in sorted(kept, key=_item_number)}
