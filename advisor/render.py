@@ -350,6 +350,8 @@ def _about(node: Node, criteria: list[str], *, tools: list[str]) -> list[str]:
         return criteria
     if node.pattern == "agent-loop":
         return tools
+    if node.pattern == "parallel-sectioning":  # a check beside the branches is no section
+        return [child.name for child in node.children if child.params.get("role") != "check"]
     return [child.name for child in node.children]
 
 

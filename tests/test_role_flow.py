@@ -270,3 +270,17 @@ def test_the_advice_warns_that_a_vote_on_an_unlabelled_classify_step_cannot_agre
 
     warnings = diagnose(parse_answers(VOTE_CHAIN)).warnings
     assert any("classify step with no fixed set of labels" in w for w in warnings)
+
+
+def test_a_merge_prompt_names_the_sections_it_gets_not_the_check_beside_them() -> None:
+    from advisor.render import names_for
+
+    answers = {
+        "schema": 2,
+        "name": "par-merge",
+        "steps": [
+            "retrieve",
+            {"parallel": ["answer", {"name": "policy_check", "role": "check"}], "merge": "model"},
+        ],
+    }
+    assert names_for(spec_for(answers).settings)["steps"]["merge"]["about"] == ["answer"]
