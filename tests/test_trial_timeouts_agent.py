@@ -158,6 +158,14 @@ def test_a_broken_tool_call_is_not_the_answer_the_agent_is_told_and_goes_on() ->
     assert any("did not parse" in n.message for n in outcome.notes)
 
 
+def test_a_whole_tool_call_written_as_text_is_made() -> None:
+    # A server that answers tools natively, and a model that wrote its call in the reply text.
+    call = '```json\n{"tool": "issue_refund", "arguments": {"order": "48213"}}\n```'
+    outcome = _agent([Reply(tool_calls=[("lookup_order", {"order": "48213"})]), call, "done"])
+    assert outcome.exit_code == 0 and str(outcome.output) == "done"
+    assert REFUNDED == ["48213"]
+
+
 def test_a_broken_tool_call_on_the_last_turn_is_not_printed_as_a_result() -> None:
     outcome = _agent([Reply(tool_calls=[("lookup_order", {"order": "1"})]), BROKEN_CALL], None, 2)
     assert outcome.exit_code == 3 and outcome.empty  # no answer: nothing printed as one

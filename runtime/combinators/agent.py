@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 
 from ..errors import CapReached, StoppedError
 from ..model_calls.completion import ToolCall
+from ..model_calls.structured import parse_tool_call
 from .approval import BY_NO_TERMINAL, Approval, Decision, tool_key
 from .base import Step, named, note
 from .errors import NotDone
@@ -66,8 +68,11 @@ def agent_loop(
                 )
                 text = res.text or ""
                 if not res.tool_calls and response_model is None and looks_like_tool_call(text):
-                    _ask_again(state, text, table)
-                    continue
+                    calls = parse_tool_call(text, set(table), state.steps)
+                    if not calls:  # broken JSON or an unknown tool: never the answer
+                        _ask_again(state, text, table)
+                        continue
+                    res = dataclasses.replace(res, tool_calls=calls)  # a call written as text
                 if not res.tool_calls:
                     state.output = res.output
                     _undone(refused, state)
