@@ -131,6 +131,12 @@ def test_estimate_from_a_trace_counts_no_refused_attempt(
     assert [r["response_format"] for r in refused] == ["json_schema"]
     summary = lines[-1]
     assert summary["summary"] and summary["calls"] == len(stub.requests) - 1 == 2
+    # run --json's per-step calls agree with the summary: the refused attempt is no call
+    stub.refuse_formats = {"json_schema"}
+    shown = run(tiers, [*args[:3], "--json", "Save file"], env_stub(stub.base_url))
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert sum(s["calls"] for s in doc["steps"]) == doc["calls"] == 2
 
     est = run(tiers, ["estimate", "--from-trace", str(trace), "--json"], env_stub(stub.base_url))
     assert est.returncode == 0, est.stderr

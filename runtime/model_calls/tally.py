@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .structured import REFUSED_KEY
+
 if TYPE_CHECKING:
     from .models import Run
     from .trace import Trace
@@ -47,7 +49,8 @@ class StepTally:
 
     def write(self, record: dict[str, Any]) -> None:
         """Count a call record; forward every record."""
-        if not record.get("summary") and "step" in record:
+        # A format the server refused did no work and is not a call (the summary agrees).
+        if not record.get("summary") and "step" in record and REFUSED_KEY not in record:
             name = str(record["step"]).rsplit(">", 1)[-1]
             totals = self._steps.setdefault(name, StepTotals(name, str(record.get("model", ""))))
             totals.calls += 1
