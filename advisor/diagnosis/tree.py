@@ -101,10 +101,11 @@ def unique_steps(tree: Node) -> Node:
             "children": children,
             "params": relabelled(node, children),
         }
-        is_check = node.params.get("role") == "check" and bool(node.steps)
-        named_for_step = bool(node.steps) and node.name == node.steps[0]
-        if (node.pattern == "single-call" and named_for_step) or is_check:
-            update["name"] = steps[0]  # a handler named for its category keeps that name
+        if node.steps and node.name == node.steps[0]:
+            # Only a node named for its step follows that step's new name. A handler named for
+            # its route label (a category, a tier) keeps it whatever its shape (one call, a
+            # check's revise loop, a chain, a vote): the label is what the classifier answers.
+            update["name"] = steps[0]
         return node.model_copy(update=update)
 
     return visit(tree)
