@@ -278,8 +278,11 @@ def test_models_by_kind_apply_to_every_step_of_that_kind() -> None:
 
 def test_easy_inputs_go_to_the_small_model() -> None:
     ans = answers(mixed_difficulty=True, models={"default": "openai/gpt-4o"})
-    models = diagnose(ans).params.models
-    assert models["easy"] == DEFAULTS.small_model and models["hard"] == "openai/gpt-4o"
+    rec = diagnose(ans)
+    easy, hard = (
+        {rec.params.models[s] for s in tier.all_steps()} for tier in rec.composition.children
+    )
+    assert easy == {DEFAULTS.small_model} and hard == {"openai/gpt-4o"}
 
 
 def test_contract_json_shape() -> None:

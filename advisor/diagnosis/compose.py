@@ -243,8 +243,7 @@ def _cascade_node(tree: Node, tiers: Difficulty, *, name: str) -> Node:
 
 def _route_by_difficulty(built: Built) -> None:
     """The v1 form: easy inputs take one call, hard ones the full workflow."""
-    easy = call("easy")
-    hard = for_label(built.tree, "hard")
+    easy, hard = _easy_call(built.tree), _tier(built.tree, "hard")
     step = "classify_difficulty" if "classify" in built.tree.all_steps() else "classify"
     built.tree = Node(
         pattern="routing",
@@ -253,6 +252,24 @@ def _route_by_difficulty(built: Built) -> None:
         children=[easy, hard],
         params={"by": "difficulty", "fallback": "hard"},
     )
+
+
+def _tier(tree: Node, tier: str) -> Node:
+    """`tree` as the `tier` handler: named for the tier (the label), its steps prefixed by it,
+    so the user's step stays findable (`hard_translate`) even when the tree is one call."""
+    if tree.pattern != "single-call":
+        return for_label(tree, tier)
+    return prefixed(tree, tier).model_copy(update={"name": tier})
+
+
+def _easy_call(tree: Node) -> Node:
+    """The easy tier's one call: the workflow's only step with its role (`easy_translate`), so
+    the small model is told the user's step; a generic `easy` call when there are several."""
+    makers = [n for n in tree.walk() if n.pattern == "single-call" and n.steps]
+    makers = [n for n in makers if n.params.get("role") != "check"]
+    if len(makers) != 1 or tree.pattern == "agent-loop":
+        return call("easy", role="generate")
+    return _tier(call(makers[0].steps[0], **{"role": "generate", **makers[0].params}), "easy")
 
 
 def _orchestrator(answers: Answers) -> Built:

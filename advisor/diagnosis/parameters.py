@@ -23,7 +23,7 @@ def params(
     # or a compatible server must not need an OpenAI key for its classify steps.
     same = default.split("/")[0] == DEFAULTS.small_model.split("/")[0]
     small_model = DEFAULTS.small_model if same and answers.api_base is None else default
-    small_steps = {"easy"} if _difficulty_routed(tree) else set()
+    small_steps = set(tree.children[0].all_steps()) if _difficulty_routed(tree) else set()
     models = {}
     for step, kind in kinds.items():
         small = STEP_KINDS[kind].small_model or step in small_steps
