@@ -5,6 +5,9 @@ and in the generated project.
    (`billing_check_tone`), so the classifier was asked for that label.
 2. A difficulty split with refinement (v1 `mixed_difficulty`) gave the easy tier a call named
    `easy` with no role: its prompt never said to translate.
+3. Found beside them: a one-step pipeline shared by listed categories lost the user's step
+   name (`x` instead of `x_translate`), and a v2 difficulty split over one step was labelled
+   `easy_draft_reply` / `hard_draft_reply` instead of by its tiers.
 
 One project is rendered for the module (the routed check); the rest reads the advisor's tree.
 """
@@ -90,6 +93,19 @@ def test_a_handler_ending_in_a_revise_check_is_named_for_its_category(
     assert [c["name"] for c in billing["children"]] == ["billing_draft_reply"]
 
 
+def test_a_shared_one_step_pipeline_keeps_the_users_step_under_each_category(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CONTRACTS §2: `translate` under category `x` is `x_translate` (was a step named `x`)."""
+    answers = {**ROUTED_CHECK, "categories": ["x", "y"], "steps": ["translate"]}
+    route = _recommend(tmp_path, capsys, answers)["composition"]
+    assert [(c["name"], c["steps"]) for c in route["children"]] == [
+        ("x", ["x_translate"]),
+        ("y", ["y_translate"]),
+    ]
+    assert all(c["params"]["role"] == "transform" for c in route["children"])
+
+
 def test_the_classifier_is_asked_for_the_categories(routed_check: tuple[Path, str]) -> None:
     path, package = routed_check
     prompt = (path / package / "prompts" / "classify.md").read_text(encoding="utf-8")
@@ -122,8 +138,11 @@ def test_the_easy_tier_runs_the_users_step(capsys: pytest.CaptureFixture[str]) -
 def test_every_tier_names_the_users_step_and_its_role(
     capsys: pytest.CaptureFixture[str], example: str
 ) -> None:
-    """CONTRACTS §2: a model-step node carries `params.role`, and each tier finds the step."""
+    """CONTRACTS §2: a model-step node carries `params.role`, and each tier finds the step;
+    the classifier's labels are the tiers (difficulty-tiers said `easy_draft_reply`)."""
     doc = _example(capsys, example)
+    assert [tier["name"] for tier in doc["composition"]["children"]] == ["easy", "hard"]
+    assert doc["composition"]["params"]["fallback"] == "hard"
     (step,) = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text(encoding="utf-8"))["steps"]
     for tier in doc["composition"]["children"]:
         calls = [n for n in _walk(tier) if n["pattern"] == "single-call"]

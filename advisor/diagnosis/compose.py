@@ -15,7 +15,7 @@ from ..answers import Answers
 from ..task_model import Difficulty, ParallelStage, StepEntry, StepSpec, flat_specs
 from .approvals import mark_actions
 from .pipeline import Wraps, build_pipeline, evaluator
-from .tree import call, fallback, for_label, prefixed, unique_steps
+from .tree import call, fallback, for_label, handler, prefixed, unique_steps
 
 
 @dataclass
@@ -41,7 +41,7 @@ def build(answers: Answers) -> Built:
     if answers.difficulty is not None:
         _tiers(answers, built)
     elif answers.mixed_difficulty:
-        _route_by_difficulty(built)
+        _route_by_difficulty(built, named=bool(_entries(answers)))
     built.tree = mark_actions(answers, unique_steps(built.tree))
     built.tier_models = {s: m for s, m in built.tier_models.items() if s in built.tree.all_steps()}
     return built
@@ -110,10 +110,10 @@ def _known_flow(answers: Answers) -> Built:
     built = Built(tree=call("answer"))
     pipelines = answers.category_pipelines
     if pipelines:
-        handlers = []
-        for label, specs in pipelines.items():
-            node = prefixed(build_pipeline(list(specs), _wraps(answers, specs)), label)
-            handlers.append(_named(node, label))  # a one-step handler too: labels are categories
+        handlers = [
+            handler(build_pipeline(list(specs), _wraps(answers, specs)), label)
+            for label, specs in pipelines.items()
+        ]
         labels = list(pipelines)
         fb = handlers[labels.index(fallback(labels))].name
         built.tree = _router(answers.category_names, handlers, by="category", fb=fb)
@@ -133,12 +133,10 @@ def _known_flow(answers: Answers) -> Built:
         built.tree = body
     if len(answers.category_names) >= 2:
         labels = answers.category_names
-        built.tree = _router(labels, [for_label(built.tree, lb) for lb in labels], by="category")
+        # the user's steps keep their names (`x_translate`); the stand-in `answer` step is not one
+        named = handler if _entries(answers) else for_label
+        built.tree = _router(labels, [named(built.tree, lb) for lb in labels], by="category")
     return built
-
-
-def _named(node: Node, label: str) -> Node:
-    return node.model_copy(update={"name": label})
 
 
 def _router(labels: list[str], handlers: list[Node], *, by: str, fb: str | None = None) -> Node:
@@ -161,8 +159,8 @@ def _tiers(answers: Answers, built: Built) -> None:
     tree = built.tree
     if tree.pattern == "routing" and tree.params.get("by") == "category":
         handlers = [
-            prefixed(handler, tier).model_copy(update={"name": f"{handler.name}_{tier}"})
-            for handler in tree.children
+            prefixed(topic, tier).model_copy(update={"name": f"{topic.name}_{tier}"})
+            for topic in tree.children
             for tier in ("easy", "hard")
         ]
         labels = [h.name for h in handlers]
@@ -175,9 +173,7 @@ def _tiers(answers: Answers, built: Built) -> None:
             params={"by": "category+difficulty", "fallback": fb if fb in labels else labels[-1]},
         )
     else:
-        handlers = [prefixed(tree, t).model_copy(update={"name": t}) for t in ("easy", "hard")]
-        if tree.pattern == "single-call":
-            handlers = [call(f"{t}_{tree.name}", **tree.params) for t in ("easy", "hard")]
+        handlers = [handler(tree, t) for t in ("easy", "hard")]  # labels are the tiers
         built.tree = Node(
             pattern="routing",
             name="route",
@@ -185,9 +181,9 @@ def _tiers(answers: Answers, built: Built) -> None:
             children=handlers,
             params={"by": "difficulty", "fallback": handlers[-1].name},
         )
-    for i, handler in enumerate(built.tree.children):  # easy, hard, easy, hard...
+    for i, tier in enumerate(built.tree.children):  # easy, hard, easy, hard...
         model = tiers.easy if i % 2 == 0 else tiers.hard
-        built.tier_models.update({s: model for s in handler.all_steps()})
+        built.tier_models.update({s: model for s in tier.all_steps()})
     if tiers.easy == tiers.hard:
         built.warnings.append(
             f"Both difficulty tiers use {tiers.easy}: the split costs a classify call per "
@@ -241,9 +237,13 @@ def _cascade_node(tree: Node, tiers: Difficulty, *, name: str) -> Node:
     )
 
 
-def _route_by_difficulty(built: Built) -> None:
-    """The v1 form: easy inputs take one call, hard ones the full workflow."""
-    easy, hard = _easy_call(built.tree), _tier(built.tree, "hard")
+def _route_by_difficulty(built: Built, *, named: bool) -> None:
+    """The v1 form: easy inputs take one call, hard ones the full workflow. `named`: the user
+    named the steps (else the workflow is the stand-in `answer` call)."""
+    if named:
+        easy, hard = _easy_call(built.tree), handler(built.tree, "hard")
+    else:
+        easy, hard = call("easy", role="generate"), for_label(built.tree, "hard")
     step = "classify_difficulty" if "classify" in built.tree.all_steps() else "classify"
     built.tree = Node(
         pattern="routing",
@@ -254,14 +254,6 @@ def _route_by_difficulty(built: Built) -> None:
     )
 
 
-def _tier(tree: Node, tier: str) -> Node:
-    """`tree` as the `tier` handler: named for the tier (the label), its steps prefixed by it,
-    so the user's step stays findable (`hard_translate`) even when the tree is one call."""
-    if tree.pattern != "single-call":
-        return for_label(tree, tier)
-    return prefixed(tree, tier).model_copy(update={"name": tier})
-
-
 def _easy_call(tree: Node) -> Node:
     """The easy tier's one call: the workflow's only step with its role (`easy_translate`), so
     the small model is told the user's step; a generic `easy` call when there are several."""
@@ -269,7 +261,7 @@ def _easy_call(tree: Node) -> Node:
     makers = [n for n in makers if n.params.get("role") != "check"]
     if len(makers) != 1 or tree.pattern == "agent-loop":
         return call("easy", role="generate")
-    return _tier(call(makers[0].steps[0], **{"role": "generate", **makers[0].params}), "easy")
+    return handler(call(makers[0].steps[0], **{"role": "generate", **makers[0].params}), "easy")
 
 
 def _orchestrator(answers: Answers) -> Built:

@@ -56,6 +56,13 @@ def for_label(node: Node, label: str) -> Node:
     return prefixed(node, label).model_copy(update={"name": label})
 
 
+def handler(node: Node, label: str) -> Node:
+    """`node` as the handler for a route label (a category, a tier): named for the label, its
+    steps prefixed by it, so the user's step stays findable (`billing_draft_reply`) whatever
+    the handler's shape (one call, a check's revise loop, a refine loop, a chain, a vote)."""
+    return prefixed(node, label).model_copy(update={"name": label})
+
+
 def prefixed(node: Node, prefix: str) -> Node:
     """Every step and leaf of `node` renamed `PREFIX_name` (a category's own copy)."""
     steps = [f"{prefix}_{s}" for s in node.steps]
