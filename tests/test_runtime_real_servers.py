@@ -183,6 +183,31 @@ def test_the_providers_status_and_message_are_quoted(stub: StubServer) -> None:
     assert "HTTP 422: max_tokens is too large for this model" in str(info.value)
 
 
+def test_a_servers_own_stack_trace_is_not_quoted(stub: StubServer, tmp_path: Path) -> None:
+    # llama.cpp's server answers some bad requests with a Python traceback as the message.
+    stack = (
+        "Traceback (most recent call last):\n"
+        '  File "/root/.cache/llm/lib/python3.11/site-packages/llama_cpp/server/app.py", '
+        "line 376, in create_chat_completion\n"
+        "    raise ValueError(msg)\n"
+        "ValueError: unsupported response_format"
+    )
+    stub.error(400, stack)
+    trace = tmp_path / "t.jsonl"
+    run = stub_run(stub, retry=RetryPolicy(max_attempts=1), trace=trace)
+    with pytest.raises(ModelCallError) as info:
+        run.call_sync("draft", MSG, max_tokens=20)
+    run.close()
+    said = str(info.value)
+    assert "HTTP 400: ValueError: unsupported response_format" in said
+    assert "app.py" not in said and "Traceback" not in said
+    assert "app.py" not in trace.read_text(encoding="utf-8")
+    stub.error(500, 'boom File "/srv/app.py", line 9, in f while loading')
+    with pytest.raises(ModelCallError) as frame:
+        stub_run(stub, retry=RetryPolicy(max_attempts=1)).call_sync("draft", MSG, max_tokens=20)
+    assert "HTTP 500: boom while loading" in str(frame.value)
+
+
 def test_a_reply_without_choices_says_so(stub: StubServer) -> None:
     stub.push(Scripted(body={"id": "x", "object": "chat.completion", "choices": []}))
     run = stub_run(stub, retry=RetryPolicy(max_attempts=1))

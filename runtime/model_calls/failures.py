@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,8 +54,26 @@ def _request_url(exc: BaseException) -> str | None:
         return None
 
 
+_FRAME = re.compile(r'\s*File "[^"]*", line \d+(, in \S+)?')
+"""A stack frame's location in a server's error text (a Python server's traceback)."""
+
+
+def without_traceback(text: str) -> str:
+    """A server's error text without the server's own stack: the exception line of a Python
+    traceback (llama.cpp's server answers some requests with one), frame locations removed."""
+    if "Traceback (most recent call last)" in text:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else text
+    return _FRAME.sub("", text)
+
+
 def provider_message(exc: BaseException) -> str:
-    """The provider's own error text: the JSON body's error.message, else the exception's."""
+    """The provider's own error text: the JSON body's error.message, else the exception's;
+    never the server's stack trace."""
+    return without_traceback(_provider_text(exc))
+
+
+def _provider_text(exc: BaseException) -> str:
     body: Any = getattr(exc, "body", None)
     if isinstance(body, dict):
         err = body.get("error", body)
