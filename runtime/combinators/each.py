@@ -14,11 +14,11 @@ from pydantic import BaseModel
 
 from ..caps import clamp_to_cap
 from ..errors import CapReached
-from ..scope import current_path, scope
+from ..scope import scope
 from .base import Step, named, note
-from .each_trace import MapCount, map_line
 from .errors import BranchFailed
 from .fanout import Gathered, fan_out, scoped_job
+from .split_trace import MAP, Split
 
 if TYPE_CHECKING:
     from ..model_calls.models import Run
@@ -68,7 +68,7 @@ def each(
         with scope(name):
             items = split(str(value))
             keep = clamp_to_cap("max_items", max_items, len(items))
-            _trace(run, name, MapCount(len(items), keep, max_items))
+            MAP.write(run, name, Split(len(items), keep, max_items))
             jobs = [
                 (f"item#{i}", scoped_job(run, f"item#{i}", step, item))
                 for i, item in enumerate(items[:keep], 1)
@@ -134,12 +134,6 @@ def _capped(run: Run, found: int, max_items: int) -> None:
         "(raise max_items in settings.json to run them all)",
         cap=cap.reason,
     )
-
-
-def _trace(run: Run, name: str, count: MapCount) -> None:
-    trace = getattr(run, "trace", None)
-    if trace is not None:
-        trace.write(map_line(name, ">".join(current_path()), count))
 
 
 def _text(output: Any) -> str:

@@ -6,7 +6,7 @@ it runs in waves (`waves.py`), each worker receiving the results of the subtasks
 A plan with more subtasks than `max_workers` is a cap like `max_rounds` (CONTRACTS §4): the
 first `max_workers` run and are synthesized (the best result), and the run's `stopped_by` says
 `max_workers=K (would reach N)`, so `run` exits 3. Each plan writes a `{"plan": {...}}` trace
-line (`plan_trace.py`) so the estimate learns how many subtasks plans really hold.
+line (`split_trace.py`) so the estimate learns how many subtasks plans really hold.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from ..caps import clamp_to_cap
 from ..dag import dag_problem, levels, plan_list
 from ..errors import CapReached, OutputValidationError, StoppedError
-from ..scope import current_path, scope
+from ..scope import scope
 from .base import Step, StepLike, as_step, named, note
 from .errors import PlanRejected
 from .fanout import Gathered, fan_out, scoped_job
 from .parallel import OnFailure, settle
-from .plan_trace import PlanCount, plan_line
 from .results import show as _show
+from .split_trace import PLAN, Split
 from .waves import run_waves
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def orchestrate(
             work = Work(task=value)
             planned = _assign(subtasks, table, on_unknown, work)
             jobs = _within_cap(planned, max_workers, work)
-            _trace(run, name, PlanCount(len(planned), len(jobs), max_workers))
+            PLAN.write(run, name, Split(len(planned), len(jobs), max_workers))
             if not jobs:
                 return await _empty(empty, run, value, why or "the plan has no runnable subtask")
             runner = _run_waves if dependencies else _run_workers
@@ -199,12 +199,6 @@ def _note_stop(run: Run, cap: CapReached) -> None:
     note_stop = getattr(run, "note_stop", None)  # a bare call with no Run has none
     if note_stop is not None:
         note_stop(cap)
-
-
-def _trace(run: Run, name: str, count: PlanCount) -> None:
-    trace = getattr(run, "trace", None)
-    if trace is not None:
-        trace.write(plan_line(name, ">".join(current_path()), count))
 
 
 def kind_of(subtask: Any, table: Mapping[Any, Step]) -> Any:

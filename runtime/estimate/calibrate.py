@@ -13,8 +13,7 @@ from typing import Any
 
 from ..combinators.cascade_trace import TRACE_KEY as CASCADE_KEY
 from ..combinators.cascade_trace import Escalations, escalations
-from ..combinators.each_trace import TRACE_KEY as MAP_KEY
-from ..combinators.plan_trace import TRACE_KEY as PLAN_KEY
+from ..combinators.split_trace import MAP, PLAN
 from ..model_calls.calltypes import INTERRUPTED, UNSETTLED_KEY
 from ..model_calls.structured import REFUSED_KEY
 from ..scope import EVAL_SCOPE
@@ -111,10 +110,10 @@ def read_runs(path: Path) -> list[RunRecord]:
         if CASCADE_KEY in rec:  # a cascade's decision to keep or escalate an answer
             decisions.append(rec)
             continue
-        if MAP_KEY in rec:  # a map's split: the items its input held and the items it ran
+        if MAP.key in rec:  # a map's split: the items its input held and the items it ran
             maps.append(rec)
             continue
-        if PLAN_KEY in rec:  # a plan: the subtasks it held and the subtasks given to workers
+        if PLAN.key in rec:  # a plan: the subtasks it held and the subtasks given to workers
             plans.append(rec)
             continue
         if rec.get("summary"):
@@ -252,7 +251,7 @@ def _usd(calls: Iterable[Mapping[str, Any]]) -> float:
 
 EVAL_PREFIX = EVAL_SCOPE + ">"
 """The step path of every call `eval` makes for the comparison."""
-_KINDS = {"summary", "step", "approval", CASCADE_KEY, MAP_KEY, PLAN_KEY}
+_KINDS = {"summary", "step", "approval", CASCADE_KEY, MAP.key, PLAN.key}
 """The keys one of which makes a line a trace record: calls, summaries, decisions and splits."""
 _NUMBERS = ("prompt_tokens", "completion_tokens", "latency_s", "cost_usd")
 """The figures a call line may carry; each is checked as it is read."""

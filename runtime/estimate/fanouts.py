@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..combinators.each_trace import map_counts
-from ..combinators.plan_trace import plan_counts
+from ..combinators.split_trace import MAP, PLAN
 
 ITEM = re.compile(r"^item#\d+$")
 """The trace path segment of one item of a map."""
@@ -101,7 +100,7 @@ def item_counts(
     seen: dict[str, list[tuple[int, int, int | None]]] = {}
     for calls, maps in runs:
         split: dict[str, tuple[int, int, int | None]] = {
-            name: (c.found, c.ran, c.max_items) for name, c in map_counts(maps).items()
+            name: (c.held, c.ran, c.cap) for name, c in MAP.counts(maps).items()
         }
         for name, n in items_in(calls).items():
             split.setdefault(name, (n, n, None))
@@ -189,8 +188,8 @@ def worker_counts(runs: Iterable[Sequence[Mapping[str, Any]]]) -> dict[str, Work
     """Per orchestrator name, over each run's plan lines: the subtasks planned and run."""
     seen: dict[str, list[tuple[int, int, int]]] = {}
     for lines in runs:
-        for name, c in plan_counts(lines).items():
-            seen.setdefault(name, []).append((c.planned, c.ran, c.max_workers))
+        for name, c in PLAN.counts(lines).items():
+            seen.setdefault(name, []).append((c.held, c.ran, c.cap))
     return {
         name: WorkerCounts(
             planned=sum(p for p, _, _ in rows) / len(rows),

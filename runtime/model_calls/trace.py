@@ -7,8 +7,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from ..combinators.each_trace import TRACE_KEY as MAP_KEY
-from ..combinators.plan_trace import TRACE_KEY as PLAN_KEY
+from ..combinators.split_trace import MAP, PLAN
 from ..errors import TraceFileError
 from .secrets import scrub
 
@@ -82,7 +81,7 @@ def _require_trace(path: Path) -> None:
 
 
 _FIRST_LINE_MAX = 1 << 20
-_KINDS = {"step", "summary", MAP_KEY, PLAN_KEY}
+_KINDS = {"step", "summary", MAP.key, PLAN.key}
 """Keys that make a first line a trace record: a call, a run's summary, a map's split or a plan
 (a map writes its split before its items' calls, so a run of a map-first flow opens with one;
 an orchestrator whose planner is code writes its plan before any call)."""
