@@ -40,11 +40,13 @@ def worst_calls(rec: Recommendation) -> int | None:
     by the run's limits: `wfadvise estimate`'s worst (per_request.worst_calls). The
     recommendation's own `calls_per_request.worst` counts the designed calls only. None when
     a model has no known price (the engine needs prices) or nothing bounds the calls."""
-    try:
-        worst = priced(rec).total.calls_worst
-    except UnknownPriceError:
-        return None
-    return int(worst) if math.isfinite(worst) else None
+    worst = rec.worst_calls  # the diagnosis priced it already, the same way
+    if worst is None and rec.usd_per_request is None:
+        try:
+            worst = priced(rec).total.calls_worst
+        except UnknownPriceError:
+            return None
+    return int(worst) if worst is not None and math.isfinite(worst) else None
 
 
 def alternatives(rec: Recommendation) -> dict[str, Recommendation]:

@@ -106,6 +106,10 @@ class Recommendation(BaseModel):
     """What the answers alone lead to (equals `pattern` unless overridden)."""
     usd_per_request: UsdPerRequest | None = None
     """Dollars per request (None when a model has no known price)."""
+    worst_calls: float | None = None
+    """Calls a request can make with transport retries and output repairs under the run's
+    limits (`wfadvise estimate`'s worst_calls), priced with `usd_per_request`; None when a
+    model has no known price. Not in the JSON: `calls_per_request.worst` is the designed one."""
 
     def to_contract(self) -> dict[str, Any]:
         """The JSON object of CONTRACTS §2."""

@@ -43,15 +43,19 @@ def diagnose(answers: Answers, override: PatternId | None = None) -> Recommendat
     warnings = [*built.warnings, *advice.structural(shown, built.tree, calls)]
     reasons = first + explain.reasons(shown, built.tree)
     rec = _recommend(answers, built, calls, reasons, warnings, natural_pattern, override)
-    usd, extra = _dollars(rec, built)
+    usd, worst_calls, extra = _dollars(rec, built)
     warnings = [*rec.warnings, *extra]
-    return rec.model_copy(update={"warnings": warnings, "usd_per_request": usd})
+    update = {"warnings": warnings, "usd_per_request": usd, "worst_calls": worst_calls}
+    return rec.model_copy(update=update)
 
 
-def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, list[str]]:
+def _dollars(
+    rec: Recommendation, built: Built
+) -> tuple[UsdPerRequest | None, float | None, list[str]]:
     """Dollars per request (the estimate engine on the prompt files the project will have, as
-    `wfadvise estimate --answers` and the untouched project's estimate run it) and the advice
-    they lead to: a budget below the cost, a difficulty split that does not pay."""
+    `wfadvise estimate --answers` and the untouched project's estimate run it), the worst calls
+    with retries and repairs, and the advice they lead to: a budget below the cost, a
+    difficulty split that does not pay."""
     from runtime.errors import UnknownPriceError
     from runtime.estimate import estimate_settings
     from runtime.estimate.cascades import break_even_line
@@ -69,6 +73,7 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
     try:
         est = estimate_settings(settings, prompts, with_alternatives=False)
         usd = UsdPerRequest(expected=est.total.usd_exp, worst=est.worst("usd"))
+        worst_calls = est.total.calls_worst
         models = {s: settings.models.for_step(s) for s in est.call_reserves}
         strong = {s for c in cascades(settings.plan).values() for s in c["hard"]}
         short = budget_per_call(
@@ -76,7 +81,7 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
         )
         if est.cascades:  # the break-even against the strong model, not a routed split
             lines = [break_even_line(b) for b in est.cascades]
-            return usd, [*advice.money(answers, usd.expected, None), *short, *lines]
+            return usd, worst_calls, [*advice.money(answers, usd.expected, None), *short, *lines]
         if tiers is not None and built.tier_models:
             steps = dict(settings.models.steps) | {s: tiers.hard for s in built.tier_models}
             alone = settings.model_copy(
@@ -86,8 +91,8 @@ def _dollars(rec: Recommendation, built: Built) -> tuple[UsdPerRequest | None, l
             router = set(rec.composition.steps)  # without the split there is no classify call
             single = one.total.usd_exp - sum(f.usd for f in one.steps if f.step in router)
     except UnknownPriceError:
-        return None, unpriced_budget(max_usd, unpriced_models(settings))
-    return usd, [*advice.money(answers, usd.expected, single), *short]
+        return None, None, unpriced_budget(max_usd, unpriced_models(settings))
+    return usd, worst_calls, [*advice.money(answers, usd.expected, single), *short]
 
 
 def _recommend(
