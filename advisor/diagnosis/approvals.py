@@ -5,7 +5,7 @@ has no effect, and the advice says so."""
 
 from __future__ import annotations
 
-from runtime.combinators.approval import tool_key
+from runtime.combinators.approval import gated_steps, tool_key
 from runtime.plan import Node
 
 from ..answers import Answers
@@ -47,34 +47,13 @@ def mark_actions(answers: Answers, tree: Node) -> Node:
     return mark(tree)
 
 
-def gated_steps(tree: Node) -> list[str]:
-    """The steps of a (marked) tree that ask a person before they run, outside agents."""
-    return [
-        n.steps[0]
-        for n in tree.walk()
-        if n.pattern == "single-call" and n.steps and n.params.get("approval")
-    ]
-
-
-def gated_names(tree: Node) -> dict[str, str]:
-    """Each gated step of a (marked) tree and the approval name `--approve` takes for it."""
-    return {
-        n.steps[0]: str(listed[0])
-        for n in tree.walk()
-        if n.pattern == "single-call"
-        and n.steps
-        and isinstance(listed := n.params.get("approval"), list)
-        and listed
-    }
-
-
 def approval_reasons(tree: Node) -> list[str]:
     """Why each action step waits: in the user's words, with the way to allow it up front."""
     return [
         f"{step} acts outside the system (it is under `approval`), so it waits for a person's "
         f"yes before it runs; without a terminal it does not run unless `--approve {tool}` "
         "allows it, and every decision is traced."
-        for step, tool in gated_names(tree).items()
+        for step, tool in gated_steps(tree).items()
     ]
 
 

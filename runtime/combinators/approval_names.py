@@ -26,13 +26,13 @@ def tools_needing(plan: Node) -> list[str]:
 
 
 def gated_steps(plan: Node) -> dict[str, str]:
-    """Steps of a known flow that ask before they run, by `tool_key`: the approval name each
-    acts as (`billing_issue_refund` -> `issue_refund` when the user listed `issue_refund`)."""
+    """Steps of a known flow that ask before they run, and the approval name each acts as
+    (`billing_issue_refund` -> `issue_refund` when the user listed `issue_refund`)."""
     out: dict[str, str] = {}
     for n in plan.walk():
         listed = n.params.get("approval")
         if n.pattern == "single-call" and n.steps and isinstance(listed, list) and listed:
-            out[tool_key(n.steps[0])] = str(listed[0])
+            out[n.steps[0]] = str(listed[0])
     return out
 
 
@@ -40,7 +40,7 @@ def unknown_approvals(plan: Node, approve: Iterable[str]) -> str | None:
     """The first `--approve` name no node of the plan asks about, as a one-line error (a gated
     step's own name, such as `billing_issue_refund`, counts as well as its approval name)."""
     needing = tools_needing(plan)
-    known = {tool_key(t) for t in needing} | set(gated_steps(plan))
+    known = {tool_key(t) for t in [*needing, *gated_steps(plan)]}
     for name in approve:
         if tool_key(name) not in known:
             listed = ", ".join(needing) if needing else "none"
